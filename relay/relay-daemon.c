@@ -1,0 +1,333 @@
+/*
+ * Copyright 2026 The relay authors
+ * SPDX-License-Identifier: AGPL-3.0-or-later
+ */
+
+/*
+ * The node's lifecycle: open storage, make sure every configured network exists, listen, run
+ * the main loop; SIGHUP reloads relay.conf (a bad file is refused and the running configuration
+ * stays), SIGTERM and SIGINT stop accepting, let the work in flight finish, close storage and
+ * return.
+ */
+
+#include "config.h"
+
+#include <glib-unix.h>
+
+#include "relay-daemon.h"
+#include "relay-error.h"
+#include "relay-log.h"
+#include "relay-server.h"
+#include "relay-store.h"
+
+#define RELAY_DAEMON_DRAIN_TIMEOUT_MS 10000
+#define RELAY_DAEMON_DRAIN_POLL_MS    20
+
+struct _RelayDaemon {
+	GObject parent_instance;
+	RelayConfig *config;
+	RelayStore *store;
+	RelayServer *server;
+	GMainLoop *loop;
+	gboolean verbose;
+	gboolean stopping;
+	gint64 drain_deadline_us;
+	guint drain_id;
+	guint sighup_id;
+	guint sigterm_id;
+	guint sigint_id;
+	guint networks_pending;
+};
+
+G_DEFINE_FINAL_TYPE(RelayDaemon, relay_daemon, G_TYPE_OBJECT)
+
+static GLogLevelFlags
+relay_daemon_log_level(RelayDaemon *self, RelayConfig *config)
+{
+	GLogLevelFlags level = relay_config_get_log_level(config);
+	if (self->verbose && level < G_LOG_LEVEL_INFO)
+		return G_LOG_LEVEL_INFO;
+	return level;
+}
+
+/**
+ * relay_daemon_new:
+ * @config: the configuration to start with
+ * @verbose: show info-level messages whatever [log] level says
+ *
+ * Returns: (transfer full): a daemon, not started
+ */
+RelayDaemon *
+relay_daemon_new(RelayConfig *config, gboolean verbose)
+{
+	RelayDaemon *self = g_object_new(RELAY_TYPE_DAEMON, NULL);
+	self->config = g_object_ref(config);
+	self->verbose = verbose;
+	return self;
+}
+
+/**
+ * relay_daemon_get_config:
+ *
+ * Returns: (transfer none): the configuration in force
+ */
+RelayConfig *
+relay_daemon_get_config(RelayDaemon *self)
+{
+	g_return_val_if_fail(RELAY_IS_DAEMON(self), NULL);
+	return self->config;
+}
+
+static void
+relay_daemon_network_ensure_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(RelayDaemon) self = RELAY_DAEMON(user_data);
+	g_autoptr(RelayNetworkRecord) network = NULL;
+	g_autoptr(GError) error = NULL;
+
+	self->networks_pending--;
+	network = relay_store_network_ensure_finish(RELAY_STORE(source), res, &error);
+	if (network == NULL) {
+		g_warning("cannot create network in storage: %s", error->message);
+		return;
+	}
+	g_debug("network %s ready", network->name);
+}
+
+/* every configured network gets its row in storage (its keys come with it later) */
+static void
+relay_daemon_ensure_networks(RelayDaemon *self)
+{
+	GPtrArray *networks = relay_config_get_networks(self->config);
+
+	for (guint i = 0; i < networks->len; i++) {
+		const RelayNetworkConfig *network = g_ptr_array_index(networks, i);
+		self->networks_pending++;
+		relay_store_network_ensure_async(self->store,
+						 network->name,
+						 NULL,
+						 relay_daemon_network_ensure_cb,
+						 g_object_ref(self));
+	}
+}
+
+static gboolean
+relay_daemon_sighup_cb(gpointer user_data)
+{
+	relay_daemon_reload(RELAY_DAEMON(user_data));
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+relay_daemon_sigterm_cb(gpointer user_data)
+{
+	relay_daemon_shutdown(RELAY_DAEMON(user_data));
+	return G_SOURCE_CONTINUE;
+}
+
+/**
+ * relay_daemon_start:
+ *
+ * Opens storage (migrating it), then listens on every address. Call before the main loop
+ * runs; each failure names the thing and the reason.
+ */
+gboolean
+relay_daemon_start(RelayDaemon *self, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	GSList *uris;
+
+	g_return_val_if_fail(RELAY_IS_DAEMON(self), FALSE);
+	relay_log_set_level(relay_daemon_log_level(self, self->config));
+
+	/* storage first: nothing listens before the database is usable */
+	self->store = relay_store_new(relay_config_get_storage_backend(self->config),
+				      relay_config_get_storage_path(self->config),
+				      &error_local);
+	if (self->store == NULL) {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_STORAGE,
+			    "storage (%s): %s",
+			    relay_config_get_storage_backend(self->config),
+			    error_local->message);
+		return FALSE;
+	}
+	self->server = relay_server_new(self->config, self->store);
+	if (!relay_server_listen(self->server, error))
+		return FALSE;
+	relay_daemon_ensure_networks(self);
+
+	self->sighup_id = g_unix_signal_add(SIGHUP, relay_daemon_sighup_cb, self);
+	self->sigterm_id = g_unix_signal_add(SIGTERM, relay_daemon_sigterm_cb, self);
+	self->sigint_id = g_unix_signal_add(SIGINT, relay_daemon_sigterm_cb, self);
+
+	uris = relay_server_get_uris(self->server);
+	for (GSList *l = uris; l != NULL; l = l->next) {
+		g_autofree gchar *uri = g_uri_to_string(l->data);
+		g_message("listening on %s", uri);
+	}
+	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	g_message("relay %s serving %s with %s storage at %s",
+		  PACKAGE_VERSION,
+		  relay_config_get_public_url(self->config),
+		  relay_store_get_backend_name(self->store),
+		  relay_store_get_location(self->store) != NULL
+			  ? relay_store_get_location(self->store)
+			  : "(memory)");
+	return TRUE;
+}
+
+static gboolean
+relay_daemon_list_differs(const gchar *const *a, const gchar *const *b)
+{
+	guint n_a = a != NULL ? g_strv_length((gchar **)a) : 0;
+	guint n_b = b != NULL ? g_strv_length((gchar **)b) : 0;
+
+	if (n_a != n_b)
+		return TRUE;
+	for (guint i = 0; i < n_a; i++) {
+		if (g_strcmp0(a[i], b[i]) != 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/**
+ * relay_daemon_reload:
+ *
+ * Reads the configuration file again and swaps it in; a file with errors is refused with a
+ * warning and the running configuration stays in force. Listen addresses and storage are only
+ * read at start: a change to them is reported as needing a restart.
+ */
+void
+relay_daemon_reload(RelayDaemon *self)
+{
+	const gchar *path = relay_config_get_path(self->config);
+	g_autoptr(GPtrArray) warnings = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(RelayConfig) config = NULL;
+
+	if (self->stopping)
+		return;
+	config = relay_config_new_from_file(path, &warnings, &error);
+	for (guint i = 0; warnings != NULL && i < warnings->len; i++)
+		g_warning("%s", (const gchar *)g_ptr_array_index(warnings, i));
+	if (config == NULL) {
+		g_warning("configuration reload refused, the running configuration stays: %s",
+			  error->message);
+		return;
+	}
+	if (relay_daemon_list_differs(relay_config_get_listen(self->config),
+				      relay_config_get_listen(config)))
+		g_warning("%s: [relay] listen changed: restart relay to listen on the new "
+			  "addresses",
+			  path);
+	if (g_strcmp0(relay_config_get_storage_backend(self->config),
+		      relay_config_get_storage_backend(config)) != 0 ||
+	    g_strcmp0(relay_config_get_storage_path(self->config),
+		      relay_config_get_storage_path(config)) != 0)
+		g_warning("%s: [storage] changed: restart relay to use the new storage", path);
+	if (g_strcmp0(relay_config_get_public_url(self->config),
+		      relay_config_get_public_url(config)) != 0)
+		g_warning("%s: [relay] public-url changed: actor ids change with it, members "
+			  "must subscribe again",
+			  path);
+
+	g_set_object(&self->config, config);
+	relay_server_set_config(self->server, config);
+	relay_log_set_level(relay_daemon_log_level(self, config));
+	relay_daemon_ensure_networks(self);
+	g_message("configuration reloaded from %s", path);
+}
+
+static gboolean
+relay_daemon_drain_cb(gpointer user_data)
+{
+	RelayDaemon *self = RELAY_DAEMON(user_data);
+	guint requests = relay_server_get_in_flight(self->server);
+	guint store_work = relay_store_get_pending(self->store);
+
+	if ((requests > 0 || store_work > 0 || self->networks_pending > 0) &&
+	    g_get_monotonic_time() < self->drain_deadline_us)
+		return G_SOURCE_CONTINUE;
+	if (requests > 0 || store_work > 0)
+		g_warning("stopping with %u requests and %u storage operations unfinished",
+			  requests,
+			  store_work);
+	self->drain_id = 0;
+	g_main_loop_quit(self->loop);
+	return G_SOURCE_REMOVE;
+}
+
+/**
+ * relay_daemon_shutdown:
+ *
+ * Stops accepting connections, waits (a bounded time) for the requests and storage work in
+ * flight, then makes relay_daemon_run() return.
+ */
+void
+relay_daemon_shutdown(RelayDaemon *self)
+{
+	if (self->stopping)
+		return;
+	self->stopping = TRUE;
+	g_message("stopping: no new connections, finishing the work in flight");
+	if (self->server != NULL)
+		relay_server_disconnect(self->server);
+	if (self->loop == NULL)
+		return;
+	self->drain_deadline_us = g_get_monotonic_time() + RELAY_DAEMON_DRAIN_TIMEOUT_MS * 1000;
+	self->drain_id = g_timeout_add(RELAY_DAEMON_DRAIN_POLL_MS, relay_daemon_drain_cb, self);
+}
+
+/**
+ * relay_daemon_run:
+ *
+ * Runs the main loop until relay_daemon_shutdown(), then closes storage.
+ *
+ * Returns: the process exit status
+ */
+gint
+relay_daemon_run(RelayDaemon *self)
+{
+	g_return_val_if_fail(RELAY_IS_DAEMON(self), 1);
+	self->loop = g_main_loop_new(NULL, FALSE);
+	g_main_loop_run(self->loop);
+	g_clear_object(&self->server);
+	/* let the last storage callbacks run so nothing still refers to the store */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	if (self->store != NULL)
+		relay_store_close(self->store);
+	g_message("stopped");
+	return 0;
+}
+
+static void
+relay_daemon_dispose(GObject *object)
+{
+	RelayDaemon *self = RELAY_DAEMON(object);
+
+	g_clear_handle_id(&self->drain_id, g_source_remove);
+	g_clear_handle_id(&self->sighup_id, g_source_remove);
+	g_clear_handle_id(&self->sigterm_id, g_source_remove);
+	g_clear_handle_id(&self->sigint_id, g_source_remove);
+	g_clear_object(&self->server);
+	g_clear_object(&self->store);
+	g_clear_object(&self->config);
+	g_clear_pointer(&self->loop, g_main_loop_unref);
+	G_OBJECT_CLASS(relay_daemon_parent_class)->dispose(object);
+}
+
+static void
+relay_daemon_init(RelayDaemon *self)
+{
+}
+
+static void
+relay_daemon_class_init(RelayDaemonClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = relay_daemon_dispose;
+}

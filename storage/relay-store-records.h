@@ -1,0 +1,228 @@
+/*
+ * Copyright 2026 The relay authors
+ * SPDX-License-Identifier: AGPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * The plain records that cross the storage interface. Every record owns its strings; each has
+ * _new(), _copy() and _free() and an autoptr cleanup. Times are microseconds since the Unix
+ * epoch (g_get_real_time()), always with a _us suffix.
+ */
+
+/* a network hosted by this node, with its key pairs (PEM, PKCS#8) */
+typedef struct {
+	gchar *name;
+	gchar *rsa_private_pem;	    /* (nullable) */
+	gchar *ed25519_private_pem; /* (nullable) */
+	gint64 created_at_us;
+} RelayNetworkRecord;
+
+typedef enum {
+	RELAY_MEMBER_PROTOCOL_MASTODON, /* Follow of as:Public to the inbox */
+	RELAY_MEMBER_PROTOCOL_LITEPUB,	/* Follow of the network actor, then our follow-back */
+	RELAY_MEMBER_PROTOCOL_LAST,
+} RelayMemberProtocol;
+
+typedef enum {
+	RELAY_MEMBER_STATE_PENDING,
+	RELAY_MEMBER_STATE_ACCEPTED,
+	RELAY_MEMBER_STATE_REJECTED,
+	RELAY_MEMBER_STATE_LAST,
+} RelayMemberState;
+
+typedef enum {
+	RELAY_MEMBER_DIRECTION_BOTH,
+	RELAY_MEMBER_DIRECTION_RECEIVE_ONLY,
+	RELAY_MEMBER_DIRECTION_PUBLISH_ONLY,
+	RELAY_MEMBER_DIRECTION_LAST,
+} RelayMemberDirection;
+
+/* a subscribed instance (or peer relay) of one network; (network, actor) is unique */
+typedef struct {
+	gchar *network;
+	gchar *actor;
+	gchar *domain; /* the actor's host, lower case */
+	gchar *inbox;
+	gchar *shared_inbox; /* (nullable) */
+	RelayMemberProtocol protocol;
+	RelayMemberState state;
+	RelayMemberDirection direction;
+	gchar *follow_id;      /* (nullable): the id of their Follow */
+	gchar *follow_back_id; /* (nullable): the id of our Follow (LitePub, peers) */
+	gboolean is_peer;
+	gint64 created_at_us;
+	gint64 last_seen_us;
+	guint failure_count;
+} RelayMember;
+
+typedef enum {
+	RELAY_POLICY_KIND_BLOCK,
+	RELAY_POLICY_KIND_ALLOW,
+	RELAY_POLICY_KIND_LAST,
+} RelayPolicyKind;
+
+/* a rule about a domain and its subdomains; network NULL means every network of the node */
+typedef struct {
+	gchar *network; /* (nullable) */
+	gchar *domain;
+	RelayPolicyKind kind;
+	gchar *reason; /* (nullable) */
+	gchar *source; /* (nullable): where it came from, NULL when an admin set it */
+	gint64 created_at_us;
+} RelayDomainPolicy;
+
+/* a remote actor document as fetched */
+typedef struct {
+	gchar *id;
+	gchar *document; /* (nullable): JSON text, NULL when gone */
+	gboolean gone;	 /* the origin answered 410 */
+	gint64 fetched_at_us;
+} RelayCachedActor;
+
+/* a remote public key as fetched */
+typedef struct {
+	gchar *id;
+	gchar *owner;
+	gchar *public_key_pem;
+	gint64 fetched_at_us;
+} RelayCachedKey;
+
+/* one activity to queue for many inboxes, in one transaction with its seen-set entries */
+typedef struct {
+	gchar *network;
+	GBytes *body;
+	GPtrArray *inboxes;  /* (element-type utf8) */
+	GPtrArray *seen_ids; /* (element-type utf8): marked seen with the enqueue */
+	gint64 seen_expires_us;
+	/* out: set by the store when one of seen_ids was already seen: nothing was queued */
+	gboolean duplicate;
+} RelayFanout;
+
+/* one claimed delivery; deliveries of one activity share the same body */
+typedef struct {
+	gint64 id;
+	gint64 activity_id;
+	gchar *network;
+	gchar *inbox;
+	gchar *host;
+	GBytes *body;
+	guint attempts; /* attempts made before this one */
+	gint64 created_at_us;
+} RelayDelivery;
+
+typedef enum {
+	RELAY_DELIVERY_OUTCOME_DONE,	/* delivered: drop the row */
+	RELAY_DELIVERY_OUTCOME_RETRY,	/* transient failure: try again at retry_at_us */
+	RELAY_DELIVERY_OUTCOME_FAILED,	/* permanent failure: drop the row */
+	RELAY_DELIVERY_OUTCOME_EXPIRED, /* gave up after too long: drop the row */
+	RELAY_DELIVERY_OUTCOME_LAST,
+} RelayDeliveryOutcome;
+
+typedef struct {
+	gint64 id;
+	RelayDeliveryOutcome outcome;
+	gint64 retry_at_us; /* only for RELAY_DELIVERY_OUTCOME_RETRY */
+} RelayDeliveryResult;
+
+typedef struct {
+	guint64 queued;		  /* rows waiting, claimed ones included */
+	guint64 claimed;	  /* rows claimed and not yet settled */
+	guint64 activities;	  /* distinct bodies stored */
+	gint64 oldest_created_us; /* 0 when the queue is empty */
+} RelayQueueStats;
+
+typedef struct {
+	gchar *name;
+	gint64 value;
+} RelayCounter;
+
+const gchar *
+relay_member_protocol_to_string(RelayMemberProtocol protocol);
+gboolean
+relay_member_protocol_from_string(const gchar *str, RelayMemberProtocol *protocol);
+const gchar *
+relay_member_state_to_string(RelayMemberState state);
+gboolean
+relay_member_state_from_string(const gchar *str, RelayMemberState *state);
+const gchar *
+relay_member_direction_to_string(RelayMemberDirection direction);
+gboolean
+relay_member_direction_from_string(const gchar *str, RelayMemberDirection *direction);
+const gchar *
+relay_policy_kind_to_string(RelayPolicyKind kind);
+const gchar *
+relay_delivery_outcome_to_string(RelayDeliveryOutcome outcome);
+
+gchar *
+relay_store_host_of_url(const gchar *url);
+
+RelayNetworkRecord *
+relay_network_record_new(const gchar *name);
+RelayNetworkRecord *
+relay_network_record_copy(const RelayNetworkRecord *self);
+void
+relay_network_record_free(RelayNetworkRecord *self);
+
+RelayMember *
+relay_member_new(const gchar *network, const gchar *actor, const gchar *inbox);
+RelayMember *
+relay_member_copy(const RelayMember *self);
+void
+relay_member_free(RelayMember *self);
+
+RelayDomainPolicy *
+relay_domain_policy_new(const gchar *network, const gchar *domain, RelayPolicyKind kind);
+RelayDomainPolicy *
+relay_domain_policy_copy(const RelayDomainPolicy *self);
+void
+relay_domain_policy_free(RelayDomainPolicy *self);
+
+RelayCachedActor *
+relay_cached_actor_new(const gchar *id, const gchar *document);
+RelayCachedActor *
+relay_cached_actor_copy(const RelayCachedActor *self);
+void
+relay_cached_actor_free(RelayCachedActor *self);
+
+RelayCachedKey *
+relay_cached_key_new(const gchar *id, const gchar *owner, const gchar *public_key_pem);
+RelayCachedKey *
+relay_cached_key_copy(const RelayCachedKey *self);
+void
+relay_cached_key_free(RelayCachedKey *self);
+
+RelayFanout *
+relay_fanout_new(const gchar *network, GBytes *body);
+void
+relay_fanout_add_inbox(RelayFanout *self, const gchar *inbox);
+void
+relay_fanout_add_seen_id(RelayFanout *self, const gchar *id);
+void
+relay_fanout_free(RelayFanout *self);
+
+RelayDelivery *
+relay_delivery_new(gint64 id, const gchar *network, const gchar *inbox, GBytes *body);
+void
+relay_delivery_free(RelayDelivery *self);
+
+RelayCounter *
+relay_counter_new(const gchar *name, gint64 value);
+void
+relay_counter_free(RelayCounter *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayNetworkRecord, relay_network_record_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayMember, relay_member_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayDomainPolicy, relay_domain_policy_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayCachedActor, relay_cached_actor_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayCachedKey, relay_cached_key_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayFanout, relay_fanout_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayDelivery, relay_delivery_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayCounter, relay_counter_free)
+
+G_END_DECLS

@@ -2,4 +2,4 @@
 # Formats every C file in place with contrib/clang-format.
 set -eu
 cd "$(dirname "$0")/.."
-git ls-files '*.c' '*.h' | xargs clang-format -i
+git ls-files '*.c' '*.h' | xargs -r clang-format -i

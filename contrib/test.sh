@@ -36,7 +36,7 @@ for pass in $passes; do
 done
 
 echo "== formatting"
-if ! git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror; then
+if ! git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run --Werror; then
 	echo "clang-format: the files above are not formatted (run contrib/format.sh)" >&2
 	status=1
 fi

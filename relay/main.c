@@ -10,6 +10,7 @@
 
 #include "config.h"
 
+#include <libxml/parser.h>
 #include <locale.h>
 #include <stdio.h>
 
@@ -255,6 +256,8 @@ main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 	relay_log_setup(G_LOG_LEVEL_MESSAGE);
+	/* libxml2 must be initialised once, before any thread uses it */
+	xmlInitParser();
 
 	if (argc < 2 || g_strcmp0(argv[1], "--help") == 0 || g_strcmp0(argv[1], "-h") == 0) {
 		relay_print_commands();

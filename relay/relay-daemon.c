@@ -14,9 +14,11 @@
 
 #include <glib-unix.h>
 
+#include "relay-address-guard.h"
 #include "relay-daemon.h"
 #include "relay-error.h"
 #include "relay-log.h"
+#include "relay-network.h"
 #include "relay-server.h"
 #include "relay-store.h"
 
@@ -37,6 +39,8 @@ struct _RelayDaemon {
 	guint sigterm_id;
 	guint sigint_id;
 	guint networks_pending;
+	GHashTable *networks; /* (element-type utf8 RelayNetwork) */
+	GError *networks_error;
 };
 
 G_DEFINE_FINAL_TYPE(RelayDaemon, relay_daemon, G_TYPE_OBJECT)
@@ -79,36 +83,43 @@ relay_daemon_get_config(RelayDaemon *self)
 }
 
 static void
-relay_daemon_network_ensure_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+relay_daemon_networks_loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(RelayDaemon) self = RELAY_DAEMON(user_data);
-	g_autoptr(RelayNetworkRecord) network = NULL;
+	g_autoptr(GHashTable) networks = NULL;
 	g_autoptr(GError) error = NULL;
 
 	self->networks_pending--;
-	network = relay_store_network_ensure_finish(RELAY_STORE(source), res, &error);
-	if (network == NULL) {
-		g_warning("cannot create network in storage: %s", error->message);
+	networks = relay_networks_load_finish(res, &error);
+	if (networks == NULL) {
+		/* at start the caller reports it; on a reload the running networks stay */
+		g_warning("networks: %s", error->message);
+		g_clear_error(&self->networks_error);
+		self->networks_error = g_steal_pointer(&error);
 		return;
 	}
-	g_debug("network %s ready", network->name);
+	if (self->server != NULL)
+		relay_server_set_networks(self->server, networks);
+	g_clear_pointer(&self->networks, g_hash_table_unref);
+	self->networks = g_steal_pointer(&networks);
 }
 
-/* every configured network gets its row in storage (its keys come with it later) */
+/* (re)builds every configured network: rows and keys on first use, actor documents */
 static void
-relay_daemon_ensure_networks(RelayDaemon *self)
+relay_daemon_load_networks(RelayDaemon *self)
 {
-	GPtrArray *networks = relay_config_get_networks(self->config);
+	self->networks_pending++;
+	relay_networks_load_async(self->store,
+				  self->config,
+				  NULL,
+				  relay_daemon_networks_loaded_cb,
+				  g_object_ref(self));
+}
 
-	for (guint i = 0; i < networks->len; i++) {
-		const RelayNetworkConfig *network = g_ptr_array_index(networks, i);
-		self->networks_pending++;
-		relay_store_network_ensure_async(self->store,
-						 network->name,
-						 NULL,
-						 relay_daemon_network_ensure_cb,
-						 g_object_ref(self));
-	}
+static gboolean
+relay_daemon_networks_settled(RelayDaemon *self)
+{
+	return self->networks_pending == 0;
 }
 
 static gboolean
@@ -153,10 +164,24 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 			    error_local->message);
 		return FALSE;
 	}
+	relay_address_guard_install(relay_config_get_allow_private_addresses(self->config));
+
+	/* networks next: their actors must be servable before anything listens */
+	relay_daemon_load_networks(self);
+	while (!relay_daemon_networks_settled(self))
+		g_main_context_iteration(NULL, TRUE);
+	if (self->networks == NULL) {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_STORAGE,
+			    "networks: %s",
+			    self->networks_error->message);
+		return FALSE;
+	}
 	self->server = relay_server_new(self->config, self->store);
+	relay_server_set_networks(self->server, self->networks);
 	if (!relay_server_listen(self->server, error))
 		return FALSE;
-	relay_daemon_ensure_networks(self);
 
 	self->sighup_id = g_unix_signal_add(SIGHUP, relay_daemon_sighup_cb, self);
 	self->sigterm_id = g_unix_signal_add(SIGTERM, relay_daemon_sigterm_cb, self);
@@ -237,7 +262,8 @@ relay_daemon_reload(RelayDaemon *self)
 	g_set_object(&self->config, config);
 	relay_server_set_config(self->server, config);
 	relay_log_set_level(relay_daemon_log_level(self, config));
-	relay_daemon_ensure_networks(self);
+	relay_address_guard_install(relay_config_get_allow_private_addresses(config));
+	relay_daemon_load_networks(self);
 	g_message("configuration reloaded from %s", path);
 }
 
@@ -316,6 +342,8 @@ relay_daemon_dispose(GObject *object)
 	g_clear_object(&self->server);
 	g_clear_object(&self->store);
 	g_clear_object(&self->config);
+	g_clear_pointer(&self->networks, g_hash_table_unref);
+	g_clear_error(&self->networks_error);
 	g_clear_pointer(&self->loop, g_main_loop_unref);
 	G_OBJECT_CLASS(relay_daemon_parent_class)->dispose(object);
 }

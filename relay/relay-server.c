@@ -20,32 +20,13 @@
 #include <sys/socket.h>
 
 #include "relay-error.h"
-#include "relay-server.h"
+#include "relay-server-private.h"
 
 #define RELAY_SERVER_LISTEN_BACKLOG    4096
 #define RELAY_SERVER_HEALTH_TIMEOUT_MS 5000
 #define RELAY_SERVER_IDLE_TIMEOUT_S    60
 
-struct _RelayServer {
-	GObject parent_instance;
-	SoupServer *soup;
-	RelayConfig *config;
-	RelayStore *store;
-	guint in_flight;  /* paused messages waiting on storage */
-	GHashTable *idle; /* (element-type GSocket RelayServerIdle): kept-alive connections */
-};
-
 G_DEFINE_FINAL_TYPE(RelayServer, relay_server, G_TYPE_OBJECT)
-
-/* a paused request waiting for an answer from elsewhere; answered exactly once */
-typedef struct {
-	RelayServer *server;	/* (owned) */
-	SoupServerMessage *msg; /* (owned) */
-	GCancellable *cancellable;
-	gulong finished_id;
-	guint timeout_id;
-	gboolean answered;
-} RelayServerRequest;
 
 static void
 relay_server_request_finished_cb(SoupServerMessage *msg, gpointer user_data)
@@ -56,7 +37,7 @@ relay_server_request_finished_cb(SoupServerMessage *msg, gpointer user_data)
 	g_cancellable_cancel(request->cancellable);
 }
 
-static RelayServerRequest *
+RelayServerRequest *
 relay_server_request_new(RelayServer *self, SoupServerMessage *msg)
 {
 	RelayServerRequest *request = g_new0(RelayServerRequest, 1);
@@ -70,7 +51,7 @@ relay_server_request_new(RelayServer *self, SoupServerMessage *msg)
 	return request;
 }
 
-static void
+void
 relay_server_request_free(RelayServerRequest *request)
 {
 	request->server->in_flight--;
@@ -82,9 +63,7 @@ relay_server_request_free(RelayServerRequest *request)
 	g_free(request);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayServerRequest, relay_server_request_free)
-
-static void
+void
 relay_server_set_json(SoupServerMessage *msg, guint status, JsonBuilder *builder)
 {
 	g_autoptr(JsonGenerator) generator = json_generator_new();
@@ -101,13 +80,32 @@ relay_server_set_json(SoupServerMessage *msg, guint status, JsonBuilder *builder
 }
 
 /* answers a paused request once, if its client is still there */
-static void
+void
 relay_server_request_answer(RelayServerRequest *request, guint status, JsonBuilder *builder)
 {
 	if (request->answered)
 		return;
 	request->answered = TRUE;
 	relay_server_set_json(request->msg, status, builder);
+	soup_server_message_unpause(request->msg);
+}
+
+/* answers a paused request once with a body, if its client is still there */
+void
+relay_server_request_answer_bytes(RelayServerRequest *request,
+				  guint status,
+				  const gchar *content_type,
+				  GBytes *body)
+{
+	if (request->answered)
+		return;
+	request->answered = TRUE;
+	soup_server_message_set_status(request->msg, status, NULL);
+	soup_server_message_set_response(request->msg,
+					 content_type,
+					 SOUP_MEMORY_COPY,
+					 g_bytes_get_data(body, NULL),
+					 g_bytes_get_size(body));
 	soup_server_message_unpause(request->msg);
 }
 
@@ -195,7 +193,7 @@ relay_server_healthz_cb(SoupServer *server,
 		self->store, request->cancellable, relay_server_health_ping_cb, request);
 }
 
-static void
+void
 relay_server_set_error(SoupServerMessage *msg, guint status, const gchar *reason)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
@@ -515,6 +513,18 @@ relay_server_set_config(RelayServer *self, RelayConfig *config)
 	g_set_object(&self->config, config);
 }
 
+/**
+ * relay_server_set_networks:
+ * @networks: (element-type utf8 RelayNetwork): the networks by name
+ */
+void
+relay_server_set_networks(RelayServer *self, GHashTable *networks)
+{
+	g_return_if_fail(RELAY_IS_SERVER(self));
+	g_clear_pointer(&self->networks, g_hash_table_unref);
+	self->networks = g_hash_table_ref(networks);
+}
+
 static GSocket *
 relay_server_bind(GSocketAddress *address, gboolean dual_stack, GError **error)
 {
@@ -647,6 +657,7 @@ relay_server_dispose(GObject *object)
 	if (self->soup != NULL)
 		soup_server_disconnect(self->soup);
 	g_clear_pointer(&self->idle, g_hash_table_unref);
+	g_clear_pointer(&self->networks, g_hash_table_unref);
 	g_clear_object(&self->soup);
 	g_clear_object(&self->store);
 	g_clear_object(&self->config);
@@ -654,7 +665,7 @@ relay_server_dispose(GObject *object)
 }
 
 /* libsoup runs the early handler of the most specific path only: every route gets the limits */
-static void
+void
 relay_server_add_route(RelayServer *self, const gchar *path, SoupServerCallback callback)
 {
 	soup_server_add_early_handler(self->soup, path, relay_server_early_cb, self, NULL);
@@ -667,8 +678,10 @@ relay_server_init(RelayServer *self)
 	g_autofree gchar *server_header = g_strdup_printf("relay/%s", PACKAGE_VERSION);
 
 	self->soup = soup_server_new("server-header", server_header, "raw-paths", TRUE, NULL);
+	self->networks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 	relay_server_add_route(self, "/healthz", relay_server_healthz_cb);
 	relay_server_add_route(self, NULL, relay_server_default_cb);
+	relay_routes_register(self);
 	self->idle = g_hash_table_new_full(
 		g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)relay_server_idle_free);
 	g_signal_connect(

@@ -19,6 +19,8 @@ RelayServer *
 relay_server_new(RelayConfig *config, RelayStore *store);
 void
 relay_server_set_config(RelayServer *self, RelayConfig *config);
+void
+relay_server_set_networks(RelayServer *self, GHashTable *networks);
 gboolean
 relay_server_listen(RelayServer *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean

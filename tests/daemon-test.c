@@ -210,6 +210,28 @@ http_request(const gchar *method, const gchar *url, GBytes **out_body)
 	return soup_message_get_status(msg);
 }
 
+/* a blocking GET with an Accept header; returns the status, the content type and the body */
+static guint
+http_get(const gchar *url, const gchar *accept, gchar **out_content_type, GBytes **out_body)
+{
+	g_autoptr(SoupSession) session = soup_session_new_with_options("timeout", 10, NULL);
+	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) body = NULL;
+
+	if (accept != NULL)
+		soup_message_headers_replace(
+			soup_message_get_request_headers(msg), "Accept", accept);
+	body = soup_session_send_and_read(session, msg, NULL, &error);
+	g_assert_no_error(error);
+	if (out_content_type != NULL)
+		*out_content_type = g_strdup(soup_message_headers_get_one(
+			soup_message_get_response_headers(msg), "Content-Type"));
+	if (out_body != NULL)
+		*out_body = g_steal_pointer(&body);
+	return soup_message_get_status(msg);
+}
+
 static JsonObject *
 json_object_from_bytes(GBytes *bytes)
 {
@@ -364,9 +386,9 @@ test_serve_body_limits(DaemonFixture *fixture, gconstpointer user_data)
 				 "Connection: close\r\n\r\n");
 	g_assert_true(g_str_has_prefix(no_length, "HTTP/1.1 411"));
 
-	/* within the limit the request goes on to its route (none here yet: 404) */
+	/* within the limit the request goes on to its route (none here: 404) */
 	fits = raw_exchange(address,
-			    "POST /inbox HTTP/1.1\r\nHost: relay.example\r\n"
+			    "POST /nowhere HTTP/1.1\r\nHost: relay.example\r\n"
 			    "Connection: close\r\nContent-Length: 2\r\n\r\n{}");
 	g_assert_true(g_str_has_prefix(fits, "HTTP/1.1 404"));
 
@@ -410,6 +432,228 @@ test_serve_connections_closed(DaemonFixture *fixture, gconstpointer user_data)
 			before);
 	g_subprocess_send_signal(relay->process, SIGTERM);
 	g_assert_cmpint(relay_test_process_wait(relay, 15000), ==, 0);
+}
+
+static JsonObject *
+get_json(const gchar *base_url, const gchar *path, const gchar *expected_type)
+{
+	g_autofree gchar *url = g_strdup_printf("%s%s", base_url, path);
+	g_autofree gchar *content_type = NULL;
+	g_autoptr(GBytes) body = NULL;
+
+	g_assert_cmpuint(http_get(url, "application/activity+json", &content_type, &body), ==, 200);
+	if (expected_type != NULL)
+		g_assert_true(g_str_has_prefix(content_type, expected_type));
+	return json_object_from_bytes(body);
+}
+
+static guint
+get_status(const gchar *base_url, const gchar *path)
+{
+	g_autofree gchar *url = g_strdup_printf("%s%s", base_url, path);
+	return http_get(url, NULL, NULL, NULL);
+}
+
+static gchar *
+actor_public_key(JsonObject *actor)
+{
+	JsonObject *key = json_object_get_object_member(actor, "publicKey");
+	return g_strdup(json_object_get_string_member(key, "publicKeyPem"));
+}
+
+/* what other servers read: actors, the GET side of inboxes, WebFinger, host-meta, NodeInfo */
+static void
+test_serve_federation_documents(DaemonFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(RelayTestProcess) relay = NULL;
+	g_autoptr(RelayTestProcess) again = NULL;
+	g_autoptr(JsonObject) actor = NULL;
+	g_autoptr(JsonObject) inbox = NULL;
+	g_autoptr(JsonObject) town = NULL;
+	g_autoptr(JsonObject) town_inbox = NULL;
+	g_autoptr(JsonObject) restarted = NULL;
+	g_autoptr(JsonObject) finger = NULL;
+	g_autoptr(JsonObject) finger_url = NULL;
+	g_autoptr(JsonObject) links = NULL;
+	g_autoptr(JsonObject) nodeinfo = NULL;
+	g_autoptr(JsonObject) followers = NULL;
+	g_autoptr(JsonObject) host_meta_json = NULL;
+	g_autoptr(GBytes) xrd = NULL;
+	g_autofree gchar *actor_url = g_strdup_printf("%s/actor", fixture->base_url);
+	g_autofree gchar *inbox_url = g_strdup_printf("%s/inbox", fixture->base_url);
+	g_autofree gchar *town_url = g_strdup_printf("%s/networks/town", fixture->base_url);
+	g_autofree gchar *key_before = NULL;
+	g_autofree gchar *key_after = NULL;
+	g_autofree gchar *content_type = NULL;
+	g_autofree gchar *path = NULL;
+	g_autofree gchar *url = NULL;
+	JsonObject *endpoints;
+	JsonArray *array;
+
+	{
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *text =
+			g_strdup_printf("[relay]\npublic-url = %s\nlisten = 127.0.0.1:%u\n"
+					"[storage]\npath = data/relay.db\n"
+					"[network relay]\ntitle = Relay of the valley\n"
+					"[network town]\ntitle = Town\nsummary = Our town\n"
+					"join = approval\n",
+					fixture->base_url,
+					fixture->port);
+		g_file_set_contents(fixture->config_path, text, -1, &error);
+		g_assert_no_error(error);
+	}
+	relay = relay_test_process_start("serve", "-c", fixture->config_path, NULL);
+	relay_test_process_expect(relay, "listening on");
+
+	/* the default network's actor, and the same document at the inbox URL admins paste */
+	actor = get_json(fixture->base_url, "/actor", "application/activity+json");
+	inbox = get_json(fixture->base_url, "/inbox", "application/activity+json");
+	g_assert_cmpstr(json_object_get_string_member(actor, "id"), ==, actor_url);
+	g_assert_cmpstr(json_object_get_string_member(inbox, "id"), ==, actor_url);
+	g_assert_cmpstr(json_object_get_string_member(actor, "type"), ==, "Application");
+	g_assert_cmpstr(json_object_get_string_member(actor, "preferredUsername"), ==, "relay");
+	g_assert_cmpstr(json_object_get_string_member(actor, "name"), ==, "Relay of the valley");
+	g_assert_cmpstr(json_object_get_string_member(actor, "inbox"), ==, inbox_url);
+	endpoints = json_object_get_object_member(actor, "endpoints");
+	g_assert_cmpstr(json_object_get_string_member(endpoints, "sharedInbox"), ==, inbox_url);
+	g_assert_false(json_object_get_boolean_member(actor, "manuallyApprovesFollowers"));
+	g_assert_nonnull(json_object_get_string_member(actor, "followers"));
+	g_assert_nonnull(json_object_get_string_member(actor, "following"));
+	g_assert_nonnull(json_object_get_string_member(actor, "outbox"));
+	{
+		JsonObject *key = json_object_get_object_member(actor, "publicKey");
+		g_autofree gchar *key_id = g_strdup_printf("%s#main-key", actor_url);
+		g_assert_cmpstr(json_object_get_string_member(key, "id"), ==, key_id);
+		g_assert_cmpstr(json_object_get_string_member(key, "owner"), ==, actor_url);
+		g_assert_true(g_str_has_prefix(json_object_get_string_member(key, "publicKeyPem"),
+					       "-----BEGIN PUBLIC KEY-----"));
+	}
+	array = json_object_get_array_member(actor, "assertionMethod");
+	g_assert_cmpuint(json_array_get_length(array), ==, 1);
+	g_assert_cmpstr(
+		json_object_get_string_member(json_array_get_object_element(array, 0), "type"),
+		==,
+		"Multikey");
+
+	/* ld+json with the ActivityStreams profile is answered in kind */
+	url = g_strdup_printf("%s/actor", fixture->base_url);
+	g_assert_cmpuint(http_get(url,
+				  "application/ld+json; "
+				  "profile=\"https://www.w3.org/ns/activitystreams\"",
+				  &content_type,
+				  NULL),
+			 ==,
+			 200);
+	g_assert_true(g_str_has_prefix(content_type, "application/ld+json"));
+
+	/* a further network, with its own key and approval */
+	town = get_json(fixture->base_url, "/networks/town", "application/activity+json");
+	town_inbox = get_json(fixture->base_url, "/networks/town/inbox", NULL);
+	g_assert_cmpstr(json_object_get_string_member(town, "id"), ==, town_url);
+	g_assert_cmpstr(json_object_get_string_member(town_inbox, "id"), ==, town_url);
+	g_assert_cmpstr(json_object_get_string_member(town, "preferredUsername"), ==, "town");
+	g_assert_cmpstr(json_object_get_string_member(town, "summary"), ==, "Our town");
+	g_assert_true(json_object_get_boolean_member(town, "manuallyApprovesFollowers"));
+	key_before = actor_public_key(actor);
+	{
+		g_autofree gchar *town_key = actor_public_key(town);
+		g_assert_cmpstr(town_key, !=, key_before);
+	}
+	followers = get_json(fixture->base_url, "/actor/followers", NULL);
+	g_assert_cmpstr(json_object_get_string_member(followers, "type"), ==, "OrderedCollection");
+	g_assert_cmpuint(get_status(fixture->base_url, "/networks/nowhere"), ==, 404);
+	g_assert_cmpuint(get_status(fixture->base_url, "/networks/relay"), ==, 404);
+	g_assert_cmpuint(get_status(fixture->base_url, "/networks/town/elsewhere"), ==, 404);
+
+	/* WebFinger: by account and by URL; errors are 400 and 404 */
+	path = g_strdup_printf("/.well-known/webfinger?resource=acct:relay@127.0.0.1:%u",
+			       fixture->port);
+	finger = get_json(fixture->base_url, path, "application/jrd+json");
+	array = json_object_get_array_member(finger, "links");
+	{
+		gboolean self_link = FALSE;
+		for (guint i = 0; i < json_array_get_length(array); i++) {
+			JsonObject *link = json_array_get_object_element(array, i);
+			if (g_strcmp0(json_object_get_string_member(link, "rel"), "self") == 0) {
+				g_assert_cmpstr(json_object_get_string_member(link, "type"),
+						==,
+						"application/activity+json");
+				g_assert_cmpstr(
+					json_object_get_string_member(link, "href"), ==, actor_url);
+				self_link = TRUE;
+			}
+		}
+		g_assert_true(self_link);
+	}
+	g_free(path);
+	path = g_strdup_printf("/.well-known/webfinger?resource=%s", town_url);
+	finger_url = get_json(fixture->base_url, path, NULL);
+	g_assert_nonnull(strstr(json_object_get_string_member(finger_url, "subject"), "town@"));
+	g_assert_cmpuint(get_status(fixture->base_url, "/.well-known/webfinger"), ==, 400);
+	g_assert_cmpuint(
+		get_status(fixture->base_url, "/.well-known/webfinger?resource=nonsense"), ==, 400);
+	g_free(path);
+	path = g_strdup_printf("/.well-known/webfinger?resource=acct:nobody@127.0.0.1:%u",
+			       fixture->port);
+	g_assert_cmpuint(get_status(fixture->base_url, path), ==, 404);
+	g_assert_cmpuint(get_status(fixture->base_url,
+				    "/.well-known/webfinger?resource=acct:relay@elsewhere.example"),
+			 ==,
+			 404);
+
+	/* host-meta, as XML and JSON */
+	g_free(url);
+	url = g_strdup_printf("%s/.well-known/host-meta", fixture->base_url);
+	g_free(content_type);
+	content_type = NULL;
+	g_assert_cmpuint(http_get(url, NULL, &content_type, &xrd), ==, 200);
+	g_assert_true(g_str_has_prefix(content_type, "application/xrd+xml"));
+	g_assert_nonnull(g_strstr_len(g_bytes_get_data(xrd, NULL),
+				      (gssize)g_bytes_get_size(xrd),
+				      "/.well-known/webfinger?resource={uri}"));
+	host_meta_json = get_json(fixture->base_url, "/.well-known/host-meta.json", NULL);
+	g_assert_true(json_object_has_member(host_meta_json, "links"));
+
+	/* NodeInfo: the links, then 2.0 and 2.1 */
+	links = get_json(fixture->base_url, "/.well-known/nodeinfo", NULL);
+	g_assert_cmpuint(
+		json_array_get_length(json_object_get_array_member(links, "links")), ==, 2);
+	for (guint v = 0; v < 2; v++) {
+		const gchar *version = v == 0 ? "2.0" : "2.1";
+		g_autofree gchar *nodeinfo_path = g_strdup_printf("/nodeinfo/%s", version);
+		g_autoptr(JsonObject) document =
+			get_json(fixture->base_url, nodeinfo_path, "application/json");
+		JsonObject *software = json_object_get_object_member(document, "software");
+		JsonObject *usage = json_object_get_object_member(document, "usage");
+		JsonObject *metadata = json_object_get_object_member(document, "metadata");
+
+		g_assert_cmpstr(json_object_get_string_member(document, "version"), ==, version);
+		g_assert_cmpstr(json_object_get_string_member(software, "name"), ==, "relay");
+		g_assert_cmpstr(
+			json_object_get_string_member(software, "version"), ==, PACKAGE_VERSION);
+		g_assert_true(json_object_get_boolean_member(document, "openRegistrations"));
+		g_assert_cmpint(json_object_get_int_member(
+					json_object_get_object_member(usage, "users"), "total"),
+				==,
+				0);
+		g_assert_cmpuint(
+			json_array_get_length(json_object_get_array_member(metadata, "networks")),
+			==,
+			2);
+	}
+	g_assert_cmpuint(get_status(fixture->base_url, "/nodeinfo/3.0"), ==, 404);
+
+	/* keys are made once: a restarted node serves the same key */
+	g_subprocess_send_signal(relay->process, SIGTERM);
+	g_assert_cmpint(relay_test_process_wait(relay, 15000), ==, 0);
+	again = relay_test_process_start("serve", "-c", fixture->config_path, NULL);
+	relay_test_process_expect(again, "listening on");
+	restarted = get_json(fixture->base_url, "/actor", NULL);
+	key_after = actor_public_key(restarted);
+	g_assert_cmpstr(key_after, ==, key_before);
+	g_subprocess_send_signal(again->process, SIGTERM);
+	g_assert_cmpint(relay_test_process_wait(again, 15000), ==, 0);
 }
 
 static void
@@ -738,6 +982,12 @@ main(int argc, char **argv)
 		   "memory",
 		   daemon_fixture_setup,
 		   test_serve_body_limits,
+		   daemon_fixture_teardown);
+	g_test_add("/relay/daemon/federation-documents",
+		   DaemonFixture,
+		   NULL,
+		   daemon_fixture_setup,
+		   test_serve_federation_documents,
 		   daemon_fixture_teardown);
 	g_test_add("/relay/daemon/sigint",
 		   DaemonFixture,

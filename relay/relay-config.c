@@ -157,6 +157,125 @@ static const RelayConfigKey relay_config_keys[] = {
 	 NULL,
 	 "how long fetched actors and keys are used before being fetched again, in seconds",
 	 RELAY_CONFIG_CHECK_NONE},
+	{"federation",
+	 "tls-ca-file",
+	 RELAY_CONFIG_TYPE_STRING,
+	 "",
+	 0,
+	 0,
+	 NULL,
+	 "CA bundle (PEM) trusted instead of the system CAs for outgoing HTTPS when set; for tests",
+	 RELAY_CONFIG_CHECK_PATH},
+	{"delivery",
+	 "workers",
+	 RELAY_CONFIG_TYPE_INT,
+	 "0",
+	 0,
+	 64,
+	 NULL,
+	 "threads that sign deliveries; 0 means one per CPU core",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"delivery",
+	 "max-connections-per-host",
+	 RELAY_CONFIG_TYPE_INT,
+	 "4",
+	 1,
+	 64,
+	 NULL,
+	 "deliveries in flight to one host at once, each on a reused keep-alive connection",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"delivery",
+	 "max-in-flight",
+	 RELAY_CONFIG_TYPE_INT,
+	 "256",
+	 1,
+	 10000,
+	 NULL,
+	 "deliveries being signed, sent or waiting for their host at once, all hosts together",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"delivery",
+	 "timeout",
+	 RELAY_CONFIG_TYPE_INT,
+	 "10",
+	 1,
+	 300,
+	 NULL,
+	 "time allowed for one delivery: connecting, sending and receiving the answer, in seconds",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"delivery",
+	 "retry-base",
+	 RELAY_CONFIG_TYPE_INT,
+	 "30",
+	 1,
+	 3600,
+	 NULL,
+	 "delay before the first retry, doubled after each failure, less a random quarter, in "
+	 "seconds",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"delivery",
+	 "retry-cap",
+	 RELAY_CONFIG_TYPE_INT,
+	 "21600",
+	 60,
+	 604800,
+	 NULL,
+	 "longest delay between two retries, and the longest Retry-After honoured, in seconds",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"delivery",
+	 "max-age",
+	 RELAY_CONFIG_TYPE_INT,
+	 "172800",
+	 60,
+	 2592000,
+	 NULL,
+	 "a delivery that fails when its activity is older than this is given up, in seconds",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"delivery",
+	 "breaker-failures",
+	 RELAY_CONFIG_TYPE_INT,
+	 "10",
+	 1,
+	 1000,
+	 NULL,
+	 "failures in a row after which deliveries to a host pause (they stay queued)",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"delivery",
+	 "breaker-pause",
+	 RELAY_CONFIG_TYPE_INT,
+	 "300",
+	 1,
+	 86400,
+	 NULL,
+	 "how long deliveries to a paused host wait before it is tried again, in seconds",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"delivery",
+	 "evict-after",
+	 RELAY_CONFIG_TYPE_INT,
+	 "604800",
+	 3600,
+	 31536000,
+	 NULL,
+	 "a host failing without a single success for this long loses its members, in seconds",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"delivery",
+	 "batch",
+	 RELAY_CONFIG_TYPE_INT,
+	 "256",
+	 1,
+	 10000,
+	 NULL,
+	 "deliveries taken from the queue at once",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"delivery",
+	 "lease",
+	 RELAY_CONFIG_TYPE_INT,
+	 "300",
+	 10,
+	 86400,
+	 NULL,
+	 "seconds taken deliveries stay reserved; a crashed node's come back after it; at least "
+	 "6 x timeout",
+	 RELAY_CONFIG_CHECK_NONE},
 	{"admin",
 	 "socket",
 	 RELAY_CONFIG_TYPE_STRING,
@@ -201,6 +320,35 @@ static const RelayConfigKey relay_config_keys[] = {
 	 0,
 	 relay_config_join_policies,
 	 "how a Follow is answered: open accepts, approval waits for the admin, closed rejects",
+	 RELAY_CONFIG_CHECK_NONE},
+	{RELAY_CONFIG_NETWORK_GROUP,
+	 "hashtags",
+	 RELAY_CONFIG_TYPE_STRING_LIST,
+	 "",
+	 0,
+	 0,
+	 NULL,
+	 "relay only posts carrying one of these hashtags, without #, case-insensitive; empty "
+	 "relays all",
+	 RELAY_CONFIG_CHECK_NONE},
+	{RELAY_CONFIG_NETWORK_GROUP,
+	 "languages",
+	 RELAY_CONFIG_TYPE_STRING_LIST,
+	 "",
+	 0,
+	 0,
+	 NULL,
+	 "relay only posts in one of these languages (BCP 47 primary tags like en, fr); empty "
+	 "relays all",
+	 RELAY_CONFIG_CHECK_NONE},
+	{RELAY_CONFIG_NETWORK_GROUP,
+	 "deny-keywords",
+	 RELAY_CONFIG_TYPE_STRING_LIST,
+	 "",
+	 0,
+	 0,
+	 NULL,
+	 "drop posts whose text contains one of these words or phrases, case-insensitive",
 	 RELAY_CONFIG_CHECK_NONE},
 };
 
@@ -287,6 +435,9 @@ relay_network_config_copy(const RelayNetworkConfig *self)
 	copy->title = g_strdup(self->title);
 	copy->summary = g_strdup(self->summary);
 	copy->join = self->join;
+	copy->hashtags = g_strdupv(self->hashtags);
+	copy->languages = g_strdupv(self->languages);
+	copy->deny_keywords = g_strdupv(self->deny_keywords);
 	return copy;
 }
 
@@ -302,6 +453,9 @@ relay_network_config_free(RelayNetworkConfig *self)
 	g_free(self->name);
 	g_free(self->title);
 	g_free(self->summary);
+	g_strfreev(self->hashtags);
+	g_strfreev(self->languages);
+	g_strfreev(self->deny_keywords);
 	g_free(self);
 }
 
@@ -941,7 +1095,9 @@ relay_config_parse_row(RelayConfig *self,
 	case RELAY_CONFIG_TYPE_STRING:
 		if (row->check == RELAY_CONFIG_CHECK_URL)
 			value->string = relay_config_check_url(text, &error_local);
-		else if (row->check == RELAY_CONFIG_CHECK_PATH)
+		else if (row->check == RELAY_CONFIG_CHECK_PATH &&
+			 !(text[0] == '\0' && g_strcmp0(row->default_value, "") == 0))
+			/* an empty path is allowed where it is the default: "not set" */
 			value->string = relay_config_check_path(self, text, &error_local);
 		else
 			value->string = g_steal_pointer(&text);
@@ -1062,6 +1218,29 @@ relay_config_lookup(RelayConfig *self, const gchar *group, const gchar *key)
 	return g_hash_table_lookup(values, key);
 }
 
+/* a filter list of a network group, lower case, without leading '#' when @strip_hash is set */
+static gchar **
+relay_config_network_list(RelayConfig *self,
+			  const gchar *group,
+			  const gchar *key,
+			  gboolean strip_hash)
+{
+	RelayConfigValue *value = relay_config_lookup(self, group, key);
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+
+	for (guint i = 0; value->list[i] != NULL; i++) {
+		const gchar *item = value->list[i];
+		g_autofree gchar *lower = NULL;
+		while (strip_hash && item[0] == '#')
+			item++;
+		if (item[0] == '\0')
+			continue;
+		lower = g_utf8_strdown(item, -1);
+		g_strv_builder_add(builder, lower);
+	}
+	return g_strv_builder_end(builder);
+}
+
 /* builds the RelayNetworkConfig of one network whose group is parsed already */
 static RelayNetworkConfig *
 relay_config_build_network(RelayConfig *self, const gchar *group, const gchar *name)
@@ -1078,6 +1257,9 @@ relay_config_build_network(RelayConfig *self, const gchar *group, const gchar *n
 	network->name = g_strdup(name);
 	network->title = g_strdup(title->string);
 	network->summary = g_strdup(relay_config_lookup(self, group, "summary")->string);
+	network->hashtags = relay_config_network_list(self, group, "hashtags", TRUE);
+	network->languages = relay_config_network_list(self, group, "languages", FALSE);
+	network->deny_keywords = relay_config_network_list(self, group, "deny-keywords", FALSE);
 	if (!relay_join_policy_from_string(join->string, &network->join))
 		g_assert_not_reached();
 	return network;

@@ -92,6 +92,10 @@ typedef struct {
 	gchar *title;
 	gchar *summary;
 	RelayJoinPolicy join;
+	/* content filters (see relay-filter.c); NULL-terminated, possibly empty, lower case */
+	gchar **hashtags;      /* without the leading '#' */
+	gchar **languages;     /* BCP 47 tags as written, e.g. "en", "pt-br" */
+	gchar **deny_keywords; /* words or phrases */
 } RelayNetworkConfig;
 
 const gchar *

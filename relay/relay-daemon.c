@@ -14,9 +14,12 @@
 
 #include <glib-unix.h>
 
+#include "relay-actor-cache.h"
 #include "relay-address-guard.h"
 #include "relay-daemon.h"
+#include "relay-deliverer.h"
 #include "relay-error.h"
+#include "relay-inbox.h"
 #include "relay-log.h"
 #include "relay-network.h"
 #include "relay-server.h"
@@ -41,6 +44,11 @@ struct _RelayDaemon {
 	guint networks_pending;
 	GHashTable *networks; /* (element-type utf8 RelayNetwork) */
 	GError *networks_error;
+	RelayFetcher *fetcher;
+	RelayActorCache *actor_cache;
+	RelayInbox *inbox;
+	RelayDeliverer *deliverer;
+	gboolean deliverer_stopped;
 };
 
 G_DEFINE_FINAL_TYPE(RelayDaemon, relay_daemon, G_TYPE_OBJECT)
@@ -100,6 +108,8 @@ relay_daemon_networks_loaded_cb(GObject *source, GAsyncResult *res, gpointer use
 	}
 	if (self->server != NULL)
 		relay_server_set_networks(self->server, networks);
+	if (self->deliverer != NULL)
+		relay_deliverer_set_networks(self->deliverer, networks);
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	self->networks = g_steal_pointer(&networks);
 }
@@ -136,6 +146,26 @@ relay_daemon_sigterm_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+static RelayFetcher *
+relay_daemon_fetcher_new(RelayConfig *config, GError **error)
+{
+	g_autofree gchar *user_agent = g_strdup_printf(
+		"relay/%s (+%s/)", PACKAGE_VERSION, relay_config_get_public_url(config));
+	RelayFetcherOptions options;
+
+	relay_fetcher_options_init(&options);
+	options.user_agent = user_agent;
+	options.timeout_s = (guint)relay_config_get_int(config, "federation", "fetch-timeout");
+	options.max_bytes = (gsize)relay_config_get_int(config, "federation", "fetch-max-bytes");
+	options.max_redirects =
+		(guint)relay_config_get_int(config, "federation", "fetch-max-redirects");
+	options.allow_private_addresses = relay_config_get_allow_private_addresses(config);
+	options.tls_ca_file = relay_config_get_string(config, "federation", "tls-ca-file");
+	if (options.tls_ca_file != NULL && options.tls_ca_file[0] == '\0')
+		options.tls_ca_file = NULL;
+	return relay_fetcher_new(&options, error);
+}
+
 /**
  * relay_daemon_start:
  *
@@ -150,6 +180,17 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 
 	g_return_val_if_fail(RELAY_IS_DAEMON(self), FALSE);
 	relay_log_set_level(relay_daemon_log_level(self, self->config));
+
+	/* delivery: an https node talks https to its peers, which needs GIO's TLS backend */
+	if (g_str_has_prefix(relay_config_get_public_url(self->config), "https:") &&
+	    !g_tls_backend_supports_tls(g_tls_backend_get_default())) {
+		g_set_error_literal(error,
+				    RELAY_ERROR,
+				    RELAY_ERROR_FAILED,
+				    "public-url is https but GIO has no TLS backend: install "
+				    "glib-networking (Debian: apt install glib-networking)");
+		return FALSE;
+	}
 
 	/* storage first: nothing listens before the database is usable */
 	self->store = relay_store_new(relay_config_get_storage_backend(self->config),
@@ -178,10 +219,35 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 			    self->networks_error->message);
 		return FALSE;
 	}
+	/* what the inbox needs: signed fetches of remote actors and keys, kept in storage */
+	self->fetcher = relay_daemon_fetcher_new(self->config, error);
+	if (self->fetcher == NULL)
+		return FALSE;
+	self->actor_cache = relay_actor_cache_new(
+		self->store,
+		self->fetcher,
+		relay_config_get_int(self->config, "federation", "key-cache-ttl"));
+	self->inbox = relay_inbox_new(self->config, self->store, self->actor_cache);
+
+	/* deliveries: what the inbox queues goes out at once */
+	{
+		RelayDelivererOptions options;
+		relay_deliverer_options_init(&options);
+		relay_deliverer_options_from_config(&options, self->config);
+		self->deliverer = relay_deliverer_new(self->store, &options, error);
+		if (self->deliverer == NULL)
+			return FALSE;
+	}
+	relay_deliverer_set_networks(self->deliverer, self->networks);
+	relay_inbox_set_wake_func(
+		self->inbox, (RelayInboxWakeFunc)relay_deliverer_wake, self->deliverer);
+
 	self->server = relay_server_new(self->config, self->store);
 	relay_server_set_networks(self->server, self->networks);
+	relay_server_set_inbox(self->server, self->inbox);
 	if (!relay_server_listen(self->server, error))
 		return FALSE;
+	relay_deliverer_start(self->deliverer);
 
 	self->sighup_id = g_unix_signal_add(SIGHUP, relay_daemon_sighup_cb, self);
 	self->sigterm_id = g_unix_signal_add(SIGTERM, relay_daemon_sigterm_cb, self);
@@ -261,6 +327,18 @@ relay_daemon_reload(RelayDaemon *self)
 
 	g_set_object(&self->config, config);
 	relay_server_set_config(self->server, config);
+	relay_inbox_set_config(self->inbox, config);
+	relay_actor_cache_set_ttl(self->actor_cache,
+				  relay_config_get_int(config, "federation", "key-cache-ttl"));
+	{
+		RelayDelivererOptions options;
+		g_autoptr(GError) error_options = NULL;
+		relay_deliverer_options_init(&options);
+		relay_deliverer_options_from_config(&options, config);
+		if (!relay_deliverer_set_options(self->deliverer, &options, &error_options))
+			g_warning("[delivery]: %s; the previous delivery settings stay",
+				  error_options->message);
+	}
 	relay_log_set_level(relay_daemon_log_level(self, config));
 	relay_address_guard_install(relay_config_get_allow_private_addresses(config));
 	relay_daemon_load_networks(self);
@@ -274,7 +352,8 @@ relay_daemon_drain_cb(gpointer user_data)
 	guint requests = relay_server_get_in_flight(self->server);
 	guint store_work = relay_store_get_pending(self->store);
 
-	if ((requests > 0 || store_work > 0 || self->networks_pending > 0) &&
+	if ((requests > 0 || store_work > 0 || self->networks_pending > 0 ||
+	     !self->deliverer_stopped) &&
 	    g_get_monotonic_time() < self->drain_deadline_us)
 		return G_SOURCE_CONTINUE;
 	if (requests > 0 || store_work > 0)
@@ -284,6 +363,17 @@ relay_daemon_drain_cb(gpointer user_data)
 	self->drain_id = 0;
 	g_main_loop_quit(self->loop);
 	return G_SOURCE_REMOVE;
+}
+
+static void
+relay_daemon_deliverer_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(RelayDaemon) self = RELAY_DAEMON(user_data);
+	g_autoptr(GError) error = NULL;
+
+	if (!relay_deliverer_stop_finish(RELAY_DELIVERER(source), res, &error))
+		g_warning("deliveries: %s", error->message);
+	self->deliverer_stopped = TRUE;
 }
 
 /**
@@ -301,6 +391,13 @@ relay_daemon_shutdown(RelayDaemon *self)
 	g_message("stopping: no new connections, finishing the work in flight");
 	if (self->server != NULL)
 		relay_server_disconnect(self->server);
+	if (self->deliverer != NULL)
+		relay_deliverer_stop_async(self->deliverer,
+					   NULL,
+					   relay_daemon_deliverer_stopped_cb,
+					   g_object_ref(self));
+	else
+		self->deliverer_stopped = TRUE;
 	if (self->loop == NULL)
 		return;
 	self->drain_deadline_us = g_get_monotonic_time() + RELAY_DAEMON_DRAIN_TIMEOUT_MS * 1000;
@@ -340,6 +437,10 @@ relay_daemon_dispose(GObject *object)
 	g_clear_handle_id(&self->sigterm_id, g_source_remove);
 	g_clear_handle_id(&self->sigint_id, g_source_remove);
 	g_clear_object(&self->server);
+	g_clear_object(&self->inbox);
+	g_clear_object(&self->deliverer);
+	g_clear_object(&self->actor_cache);
+	g_clear_object(&self->fetcher);
 	g_clear_object(&self->store);
 	g_clear_object(&self->config);
 	g_clear_pointer(&self->networks, g_hash_table_unref);

@@ -107,9 +107,13 @@ relay_routes_network(RelayServer *self,
 	if (g_strcmp0(rest, "") == 0 || g_strcmp0(rest, "inbox") == 0) {
 		if (g_strcmp0(rest, "inbox") == 0 &&
 		    soup_server_message_get_method(msg) == SOUP_METHOD_POST) {
-			relay_server_set_error(msg,
-					       SOUP_STATUS_NOT_IMPLEMENTED,
-					       "this node does not relay activities yet");
+			if (self->inbox == NULL) {
+				relay_server_set_error(msg,
+						       SOUP_STATUS_SERVICE_UNAVAILABLE,
+						       "the inbox is not ready");
+				return;
+			}
+			relay_inbox_post(self->inbox, msg, network);
 			return;
 		}
 		if (!relay_routes_method_is_get(msg))

@@ -7,6 +7,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "relay-inbox.h"
 #include "relay-network.h"
 #include "relay-server.h"
 
@@ -20,6 +21,7 @@ struct _RelayServer {
 	guint in_flight;      /* paused messages waiting on storage */
 	GHashTable *idle;     /* (element-type GSocket RelayServerIdle): kept-alive connections */
 	GHashTable *networks; /* (element-type utf8 RelayNetwork) */
+	RelayInbox *inbox;    /* (nullable) */
 };
 
 /* a paused request waiting for an answer from elsewhere; answered exactly once */

@@ -525,6 +525,17 @@ relay_server_set_networks(RelayServer *self, GHashTable *networks)
 	self->networks = g_hash_table_ref(networks);
 }
 
+/**
+ * relay_server_set_inbox:
+ * @inbox: what takes the POSTs to the networks' inboxes
+ */
+void
+relay_server_set_inbox(RelayServer *self, RelayInbox *inbox)
+{
+	g_return_if_fail(RELAY_IS_SERVER(self));
+	g_set_object(&self->inbox, inbox);
+}
+
 static GSocket *
 relay_server_bind(GSocketAddress *address, gboolean dual_stack, GError **error)
 {
@@ -632,7 +643,7 @@ guint
 relay_server_get_in_flight(RelayServer *self)
 {
 	g_return_val_if_fail(RELAY_IS_SERVER(self), 0);
-	return self->in_flight;
+	return self->in_flight + (self->inbox != NULL ? relay_inbox_get_in_flight(self->inbox) : 0);
 }
 
 /**
@@ -658,6 +669,7 @@ relay_server_dispose(GObject *object)
 		soup_server_disconnect(self->soup);
 	g_clear_pointer(&self->idle, g_hash_table_unref);
 	g_clear_pointer(&self->networks, g_hash_table_unref);
+	g_clear_object(&self->inbox);
 	g_clear_object(&self->soup);
 	g_clear_object(&self->store);
 	g_clear_object(&self->config);

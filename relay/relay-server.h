@@ -8,6 +8,7 @@
 #include <libsoup/soup.h>
 
 #include "relay-config.h"
+#include "relay-inbox.h"
 #include "relay-store.h"
 
 G_BEGIN_DECLS
@@ -21,6 +22,8 @@ void
 relay_server_set_config(RelayServer *self, RelayConfig *config);
 void
 relay_server_set_networks(RelayServer *self, GHashTable *networks);
+void
+relay_server_set_inbox(RelayServer *self, RelayInbox *inbox);
 gboolean
 relay_server_listen(RelayServer *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean

@@ -195,6 +195,12 @@ test_config_defaults(void)
 	g_assert_cmpstr(network->title, ==, "relay");
 	g_assert_cmpstr(network->summary, ==, "");
 	g_assert_cmpint(network->join, ==, RELAY_JOIN_POLICY_OPEN);
+	g_assert_nonnull(network->hashtags);
+	g_assert_cmpuint(g_strv_length(network->hashtags), ==, 0);
+	g_assert_nonnull(network->languages);
+	g_assert_cmpuint(g_strv_length(network->languages), ==, 0);
+	g_assert_nonnull(network->deny_keywords);
+	g_assert_cmpuint(g_strv_length(network->deny_keywords), ==, 0);
 	g_assert_true(relay_config_get_network(config, "relay") == network);
 	g_assert_null(relay_config_get_network(config, "neighbourhood"));
 	g_assert_cmpstr(relay_config_get_string(config, "network relay", "title"), ==, "relay");
@@ -405,6 +411,52 @@ test_config_network_default(void)
 	g_assert_cmpint(network->join, ==, RELAY_JOIN_POLICY_APPROVAL);
 	network = g_ptr_array_index(networks, 1);
 	g_assert_cmpstr(network->name, ==, "alpha");
+}
+
+static void
+assert_strv(gchar **list, const gchar *joined)
+{
+	g_autofree gchar *text = g_strjoinv("|", list);
+	g_assert_cmpstr(text, ==, joined);
+}
+
+static void
+test_config_network_filters(void)
+{
+	g_autoptr(RelayConfig) config = NULL;
+	g_autoptr(RelayNetworkConfig) copy = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) warnings = NULL;
+	const RelayNetworkConfig *network;
+	const gchar *data = MINIMAL "[network pets]\n"
+				    "hashtags = #Cats, dogs ,, ##Birds, #, Caf\xc3\x89\n"
+				    "languages = EN, pt-BR,fr\n"
+				    "deny-keywords = Buy Now, crypto\\, scams, SPAM\n";
+
+	config = load_data(data, &warnings, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(warnings->len, ==, 0);
+
+	/* lower case, '#' stripped, empty items dropped */
+	network = relay_config_get_network(config, "pets");
+	assert_strv(network->hashtags, "cats|dogs|birds|caf\xc3\xa9");
+	assert_strv(network->languages, "en|pt-br|fr");
+	assert_strv(network->deny_keywords, "buy now|crypto, scams|spam");
+
+	/* the generic accessor gives the items as written */
+	g_assert_cmpstr(
+		relay_config_get_string_list(config, "network pets", "hashtags")[0], ==, "#Cats");
+
+	/* the default network has none */
+	network = relay_config_get_network(config, RELAY_CONFIG_DEFAULT_NETWORK);
+	g_assert_cmpuint(g_strv_length(network->hashtags), ==, 0);
+
+	/* copies are deep */
+	copy = relay_network_config_copy(relay_config_get_network(config, "pets"));
+	g_assert_true(copy->hashtags != relay_config_get_network(config, "pets")->hashtags);
+	assert_strv(copy->hashtags, "cats|dogs|birds|caf\xc3\xa9");
+	assert_strv(copy->languages, "en|pt-br|fr");
+	assert_strv(copy->deny_keywords, "buy now|crypto, scams|spam");
 }
 
 static void
@@ -717,6 +769,7 @@ main(int argc, char **argv)
 	g_test_add_func("/relay/config/relative-config-path", test_config_relative_config_path);
 	g_test_add_func("/relay/config/networks", test_config_networks);
 	g_test_add_func("/relay/config/network-default", test_config_network_default);
+	g_test_add_func("/relay/config/network-filters", test_config_network_filters);
 	g_test_add_func("/relay/config/join-policy", test_config_join_policy);
 	g_test_add_func("/relay/config/warnings", test_config_warnings);
 	g_test_add_func("/relay/config/warnings-on-error", test_config_warnings_on_error);

@@ -21,6 +21,14 @@ relay_test_deadline_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+static gboolean
+relay_test_tick_cb(gpointer user_data)
+{
+	return G_SOURCE_CONTINUE;
+}
+
+/* the predicate is checked after every event, and at least every 10 ms: some predicates look
+ * at things outside this process (another process's files or sockets) that raise no event */
 gboolean
 relay_test_wait_until(GMainContext *context,
 		      RelayTestPredicate predicate,
@@ -29,6 +37,7 @@ relay_test_wait_until(GMainContext *context,
 {
 	RelayTestDeadline deadline = {FALSE};
 	g_autoptr(GSource) source = g_timeout_source_new(timeout_ms);
+	g_autoptr(GSource) tick = g_timeout_source_new(10);
 	gboolean ok;
 
 	if (context == NULL)
@@ -37,8 +46,11 @@ relay_test_wait_until(GMainContext *context,
 		context = g_main_context_default();
 	g_source_set_callback(source, relay_test_deadline_cb, &deadline, NULL);
 	g_source_attach(source, context);
+	g_source_set_callback(tick, relay_test_tick_cb, NULL, NULL);
+	g_source_attach(tick, context);
 	while (!(ok = predicate(user_data)) && !deadline.expired)
 		g_main_context_iteration(context, TRUE);
+	g_source_destroy(tick);
 	g_source_destroy(source);
 	return ok;
 }

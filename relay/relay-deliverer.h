@@ -1,0 +1,116 @@
+/*
+ * Copyright 2026 The relay authors
+ * SPDX-License-Identifier: AGPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "relay-config.h"
+#include "relay-store.h"
+
+G_BEGIN_DECLS
+
+/**
+ * RelayDelivererOptions:
+ * @workers: signing threads; 0 means one per core
+ * @max_connections_per_host: POSTs in flight to one host at once, and libsoup's connection cap
+ * @max_in_flight: rows held at once (being signed, posted, or waiting for their host)
+ * @timeout_s: the whole of one POST: waiting for a connection, connecting, sending, receiving
+ * @retry_base_s: the first retry delay; each failure doubles it
+ * @retry_cap_s: the longest retry delay, also the most a Retry-After is honoured
+ * @max_age_s: a row older than this is expired instead of retried
+ * @breaker_failures: consecutive failures that pause a host
+ * @breaker_pause_s: how long a host stays paused
+ * @evict_after_s: a host failing for this long has its members removed
+ * @batch: rows claimed from storage at once
+ * @lease_s: how long a claim holds before the rows are due again for anyone
+ * @allow_private_addresses: let deliveries reach loopback and private addresses (tests)
+ * @tls_ca_file: (nullable): CA bundle (PEM) trusted instead of the system's, for tests
+ * @user_agent: (nullable): the User-Agent header
+ *
+ * What bounds the delivery engine; relay_deliverer_options_init() fills the defaults of the
+ * `[delivery]` table of relay.conf, relay_deliverer_options_from_config() the configured values.
+ * The strings are borrowed: they must outlive the call they are passed to.
+ */
+typedef struct {
+	guint workers;
+	guint max_connections_per_host;
+	guint max_in_flight;
+	guint timeout_s;
+	guint retry_base_s;
+	guint retry_cap_s;
+	guint max_age_s;
+	guint breaker_failures;
+	guint breaker_pause_s;
+	guint evict_after_s;
+	guint batch;
+	guint lease_s;
+	gboolean allow_private_addresses;
+	const gchar *tls_ca_file;
+	const gchar *user_agent;
+} RelayDelivererOptions;
+
+/**
+ * RelayDelivererCounters:
+ * @outcomes: deliveries settled, by #RelayDeliveryOutcome (done, retry, failed, expired)
+ * @deferred: rows given back unattempted: their host was paused or busy, or the engine stopping
+ * @latency_count: deliveries done
+ * @latency_sum_us: the sum over them of the time from the row's creation to done
+ * @hosts_evicted: hosts whose members were removed for failing too long
+ * @in_flight: POSTs in flight now
+ * @held: rows claimed and not yet settled now: being signed, waiting for a connection, posted
+ * @hosts_paused: hosts whose breaker is open now
+ *
+ * The engine's counters since it was created, for /metrics; the totals are also added to the
+ * store's counters (deliveries_total{outcome="done"}, ...) every few seconds and at stop.
+ */
+typedef struct {
+	guint64 outcomes[RELAY_DELIVERY_OUTCOME_LAST];
+	guint64 deferred;
+	guint64 latency_count;
+	guint64 latency_sum_us;
+	guint64 hosts_evicted;
+	guint in_flight;
+	guint held;
+	guint hosts_paused;
+} RelayDelivererCounters;
+
+#define RELAY_TYPE_DELIVERER (relay_deliverer_get_type())
+G_DECLARE_FINAL_TYPE(RelayDeliverer, relay_deliverer, RELAY, DELIVERER, GObject)
+
+void
+relay_deliverer_options_init(RelayDelivererOptions *options);
+void
+relay_deliverer_options_from_config(RelayDelivererOptions *options, RelayConfig *config);
+
+RelayDeliverer *
+relay_deliverer_new(RelayStore *store,
+		    const RelayDelivererOptions *options,
+		    GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+relay_deliverer_set_options(RelayDeliverer *self,
+			    const RelayDelivererOptions *options,
+			    GError **error) G_GNUC_WARN_UNUSED_RESULT;
+void
+relay_deliverer_set_networks(RelayDeliverer *self, GHashTable *networks);
+const gchar *
+relay_deliverer_get_claimer(RelayDeliverer *self);
+void
+relay_deliverer_start(RelayDeliverer *self);
+void
+relay_deliverer_wake(RelayDeliverer *self);
+void
+relay_deliverer_get_counters(RelayDeliverer *self, RelayDelivererCounters *counters);
+void
+relay_deliverer_stop_async(RelayDeliverer *self,
+			   GCancellable *cancellable,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data);
+gboolean
+relay_deliverer_stop_finish(RelayDeliverer *self,
+			    GAsyncResult *res,
+			    GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS

@@ -1,0 +1,1030 @@
+/*
+ * Copyright 2026 The relay authors
+ * SPDX-License-Identifier: AGPL-3.0-or-later
+ */
+
+/*
+ * The inbox: every POST to a network's inbox goes through the same chain.
+ *
+ *   1. the signature is parsed and checked (coverage, clock, digest) and the activity parsed:
+ *      no I/O, answered at once when wrong (401, 400);
+ *   2. the key is found (storage, else a signed GET by the network's key) and the signature
+ *      verified; when it fails with a cached key, the key is fetched once more (rotation);
+ *      the key's owner must be the activity's actor;
+ *   3. the activity is decided and acted on in one job on a store worker: subscriptions
+ *      (Follow, Undo, Accept and Reject of our follow-back), or relaying (Create, Announce,
+ *      Update, Delete, Move, Undo of Announce) to the other members;
+ *   4. the answer is 202 only once everything the activity causes is durably queued; a storage
+ *      failure answers 503 and queues nothing.
+ *
+ * Relaying follows DESIGN.md: only accepted members publish (by the domain of their actor);
+ * signed activities (LD signature or FEP-8b32 proof) go byte-identical to Mastodon-style
+ * members, everything else that can be wrapped goes as an Announce by the network actor, and
+ * LitePub members always get the Announce; unsigned Update, Delete and Move are dropped since
+ * receivers could not verify them. Never back to the sender's host nor the object's origin
+ * host, one delivery per shared inbox, and each activity (and each wrapped object) once.
+ */
+
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+
+#include "relay-activity.h"
+#include "relay-filter.h"
+#include "relay-http-sig.h"
+#include "relay-inbox.h"
+#include "relay-log.h"
+
+/* how long activity ids stay in the seen-set */
+#define RELAY_INBOX_SEEN_TTL_US ((gint64)G_USEC_PER_SEC * 3600 * 24 * 7)
+/* what a sender is told to wait when a key cannot be fetched right now */
+#define RELAY_INBOX_RETRY_AFTER_S 120
+
+struct _RelayInbox {
+	GObject parent_instance;
+	RelayConfig *config;
+	RelayStore *store;
+	RelayActorCache *cache;
+	RelayInboxWakeFunc wake;
+	gpointer wake_data;
+	guint in_flight;
+};
+
+G_DEFINE_FINAL_TYPE(RelayInbox, relay_inbox, G_TYPE_OBJECT)
+
+/* one POST being processed; answered exactly once */
+typedef struct {
+	RelayInbox *inbox;	/* (owned) */
+	SoupServerMessage *msg; /* (owned) */
+	RelayNetwork *network;	/* (owned) */
+	GCancellable *cancellable;
+	gulong finished_id;
+	gboolean answered;
+	gint64 started_us;
+	GBytes *body;
+	RelayHttpRequest *request;
+	RelayHttpSignature *signature;
+	RelayActivity *activity;
+	RelayCachedKey *key;
+	gboolean refreshed;
+	gchar *sender_host;
+} RelayInboxPost;
+
+static void
+relay_inbox_post_finished_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	RelayInboxPost *post = user_data;
+	post->answered = TRUE;
+	g_cancellable_cancel(post->cancellable);
+}
+
+static void
+relay_inbox_post_free(RelayInboxPost *post)
+{
+	post->inbox->in_flight--;
+	g_clear_signal_handler(&post->finished_id, post->msg);
+	g_object_unref(post->cancellable);
+	g_object_unref(post->msg);
+	g_object_unref(post->network);
+	g_object_unref(post->inbox);
+	g_clear_pointer(&post->body, g_bytes_unref);
+	g_clear_pointer(&post->request, relay_http_request_free);
+	g_clear_pointer(&post->signature, relay_http_signature_free);
+	g_clear_pointer(&post->activity, relay_activity_free);
+	g_clear_pointer(&post->key, relay_cached_key_free);
+	g_free(post->sender_host);
+	g_free(post);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayInboxPost, relay_inbox_post_free)
+
+/* one info line per request: network, what came, from whom, and what became of it */
+static void
+relay_inbox_post_log(RelayInboxPost *post, guint status, const gchar *reason)
+{
+	g_autofree gchar *id = NULL;
+	g_autofree gchar *actor = NULL;
+	g_autofree gchar *why = relay_log_sanitize(reason, 200);
+	const gchar *type = "-";
+
+	if (post->activity != NULL) {
+		id = relay_log_sanitize(post->activity->id, 200);
+		actor = relay_log_sanitize(post->activity->actor, 200);
+		if (post->activity->types != NULL && post->activity->types[0] != NULL)
+			type = post->activity->types[0];
+	}
+	g_autofree gchar *status_text = g_strdup_printf("%u", status);
+
+	g_log_structured(G_LOG_DOMAIN,
+			 G_LOG_LEVEL_INFO,
+			 "RELAY_NETWORK",
+			 relay_network_get_name(post->network),
+			 "RELAY_STATUS",
+			 status_text,
+			 "MESSAGE",
+			 "inbox %s: %u %s %s from %s: %s (%" G_GINT64_FORMAT " ms)",
+			 relay_network_get_name(post->network),
+			 status,
+			 type,
+			 id != NULL ? id : "-",
+			 actor != NULL ? actor : "-",
+			 why,
+			 (g_get_monotonic_time() - post->started_us) / 1000);
+}
+
+/* answers the POST once, if its client is still there; consumes @post */
+static void
+relay_inbox_post_answer(RelayInboxPost *post, guint status, const gchar *reason)
+{
+	g_autoptr(RelayInboxPost) owned = post;
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonGenerator) generator = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+	gchar *body;
+	gsize length = 0;
+
+	relay_inbox_post_log(post, status, reason);
+	if (post->answered)
+		return;
+	post->answered = TRUE;
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, status < 300 ? "status" : "error");
+	json_builder_add_string_value(builder, reason);
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	json_generator_set_root(generator, root);
+	body = json_generator_to_data(generator, &length);
+	soup_server_message_set_status(post->msg, status, NULL);
+	if (status == SOUP_STATUS_SERVICE_UNAVAILABLE) {
+		g_autofree gchar *retry = g_strdup_printf("%d", RELAY_INBOX_RETRY_AFTER_S);
+		soup_message_headers_replace(
+			soup_server_message_get_response_headers(post->msg), "Retry-After", retry);
+	}
+	soup_server_message_set_response(
+		post->msg, "application/json", SOUP_MEMORY_TAKE, body, length);
+	soup_server_message_unpause(post->msg);
+}
+
+static guint
+relay_inbox_status_for_error(const GError *error)
+{
+	if (g_error_matches(error, RELAY_FED_ERROR, RELAY_FED_ERROR_DIGEST_MISMATCH) ||
+	    g_error_matches(error, RELAY_FED_ERROR, RELAY_FED_ERROR_INVALID_DOCUMENT))
+		return SOUP_STATUS_BAD_REQUEST;
+	if (g_error_matches(error, RELAY_FED_ERROR, RELAY_FED_ERROR_TRANSIENT))
+		return SOUP_STATUS_SERVICE_UNAVAILABLE;
+	if (error->domain == RELAY_STORE_ERROR)
+		return SOUP_STATUS_SERVICE_UNAVAILABLE;
+	return SOUP_STATUS_UNAUTHORIZED;
+}
+
+/* does @domain fall under @policy_domain (the domain itself or a subdomain)? */
+static gboolean
+relay_inbox_domain_matches(const gchar *domain, const gchar *policy_domain)
+{
+	g_autofree gchar *host = NULL;
+	const gchar *colon;
+	gsize host_length;
+	gsize policy_length = strlen(policy_domain);
+
+	if (domain == NULL)
+		return FALSE;
+	/* a port does not make another domain */
+	colon = strrchr(domain, ':');
+	host = colon != NULL && strchr(domain, ']') == NULL
+		       ? g_strndup(domain, (gsize)(colon - domain))
+		       : g_strdup(domain);
+	host_length = strlen(host);
+	if (g_ascii_strcasecmp(host, policy_domain) == 0)
+		return TRUE;
+	return host_length > policy_length && host[host_length - policy_length - 1] == '.' &&
+	       g_ascii_strcasecmp(host + host_length - policy_length, policy_domain) == 0;
+}
+
+/* the policy of @kind that covers @domain in @network (or node-wide), if any */
+static RelayDomainPolicy *
+relay_inbox_find_policy(GPtrArray *policies,
+			const gchar *network,
+			const gchar *domain,
+			RelayPolicyKind kind)
+{
+	for (guint i = 0; i < policies->len; i++) {
+		RelayDomainPolicy *policy = g_ptr_array_index(policies, i);
+		if (policy->kind != kind)
+			continue;
+		if (policy->network != NULL && g_strcmp0(policy->network, network) != 0)
+			continue;
+		if (relay_inbox_domain_matches(domain, policy->domain))
+			return policy;
+	}
+	return NULL;
+}
+
+/*
+ * The store jobs. Each runs on a store worker thread with everything it needs copied in, and
+ * answers a RelayInboxVerdict.
+ */
+typedef enum {
+	RELAY_INBOX_JOB_FOLLOW,
+	RELAY_INBOX_JOB_UNDO_FOLLOW,
+	RELAY_INBOX_JOB_ACCEPT,
+	RELAY_INBOX_JOB_REJECT,
+	RELAY_INBOX_JOB_REMOVE_ACTOR,
+	RELAY_INBOX_JOB_RELAY,
+} RelayInboxJobKind;
+
+typedef struct {
+	RelayInboxJobKind kind;
+	gchar *network;
+	RelayJoinPolicy join;
+	gchar *actor;
+	gchar *sender_host;
+	gchar *object_host; /* (nullable) */
+	gchar *activity_id; /* (nullable) */
+	gchar *object_id;   /* (nullable) */
+	/* follows */
+	gchar *inbox;
+	gchar *shared_inbox;
+	RelayMemberProtocol protocol;
+	GBytes *accept;	     /* (nullable) */
+	GBytes *reject;	     /* (nullable) */
+	GBytes *follow_back; /* (nullable) */
+	gchar *follow_back_id;
+	/* relaying */
+	GBytes *raw;	  /* (nullable): forward as is to Mastodon-style members */
+	GBytes *announce; /* (nullable): the Announce form */
+	gint64 now_us;
+} RelayInboxJob;
+
+typedef struct {
+	guint status;
+	gchar *reason;
+	gboolean queued; /* something was enqueued: wake the deliverer */
+} RelayInboxVerdict;
+
+static void
+relay_inbox_job_free(RelayInboxJob *job)
+{
+	g_free(job->network);
+	g_free(job->actor);
+	g_free(job->sender_host);
+	g_free(job->object_host);
+	g_free(job->activity_id);
+	g_free(job->object_id);
+	g_free(job->inbox);
+	g_free(job->shared_inbox);
+	g_clear_pointer(&job->accept, g_bytes_unref);
+	g_clear_pointer(&job->reject, g_bytes_unref);
+	g_clear_pointer(&job->follow_back, g_bytes_unref);
+	g_free(job->follow_back_id);
+	g_clear_pointer(&job->raw, g_bytes_unref);
+	g_clear_pointer(&job->announce, g_bytes_unref);
+	g_free(job);
+}
+
+static void
+relay_inbox_verdict_free(RelayInboxVerdict *verdict)
+{
+	g_free(verdict->reason);
+	g_free(verdict);
+}
+
+static void
+relay_inbox_job_return(GTask *task, guint status, gboolean queued, const gchar *format, ...)
+	G_GNUC_PRINTF(4, 5);
+
+static void
+relay_inbox_job_return(GTask *task, guint status, gboolean queued, const gchar *format, ...)
+{
+	RelayInboxVerdict *verdict = g_new0(RelayInboxVerdict, 1);
+	va_list args;
+
+	va_start(args, format);
+	verdict->reason = g_strdup_vprintf(format, args);
+	va_end(args);
+	verdict->status = status;
+	verdict->queued = queued;
+	g_task_return_pointer(task, verdict, (GDestroyNotify)relay_inbox_verdict_free);
+}
+
+/* queues one document to one inbox, with no seen-set entry */
+static gboolean
+relay_inbox_enqueue_one(RelayStore *store,
+			const gchar *network,
+			GBytes *body,
+			const gchar *inbox,
+			gint64 now_us,
+			GCancellable *cancellable,
+			GError **error)
+{
+	g_autoptr(GPtrArray) fanouts =
+		g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
+	RelayFanout *fanout = relay_fanout_new(network, body);
+
+	relay_fanout_add_inbox(fanout, inbox);
+	g_ptr_array_add(fanouts, fanout);
+	return relay_store_delivery_enqueue(store, fanouts, now_us, cancellable, error);
+}
+
+static void
+relay_inbox_follow_run(RelayStore *store,
+		       RelayInboxJob *job,
+		       GTask *task,
+		       GCancellable *cancellable)
+{
+	g_autoptr(GPtrArray) policies = NULL;
+	g_autoptr(RelayMember) existing = NULL;
+	g_autoptr(RelayMember) member = NULL;
+	g_autoptr(GError) error = NULL;
+	RelayDomainPolicy *block;
+
+	policies = relay_store_policy_list(store, cancellable, &error);
+	if (policies == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	block = relay_inbox_find_policy(
+		policies, job->network, job->sender_host, RELAY_POLICY_KIND_BLOCK);
+	if (block != NULL ||
+	    (job->join == RELAY_JOIN_POLICY_CLOSED &&
+	     relay_inbox_find_policy(
+		     policies, job->network, job->sender_host, RELAY_POLICY_KIND_ALLOW) == NULL)) {
+		if (!relay_inbox_enqueue_one(store,
+					     job->network,
+					     job->reject,
+					     job->inbox,
+					     job->now_us,
+					     cancellable,
+					     &error)) {
+			g_task_return_error(task, g_steal_pointer(&error));
+			return;
+		}
+		if (block != NULL) {
+			relay_inbox_job_return(task,
+					       SOUP_STATUS_FORBIDDEN,
+					       TRUE,
+					       "domain %s is blocked: Reject queued",
+					       block->domain);
+			return;
+		}
+		relay_inbox_job_return(
+			task, SOUP_STATUS_ACCEPTED, TRUE, "the network is closed: Reject queued");
+		return;
+	}
+
+	existing = relay_store_member_get(store, job->network, job->actor, cancellable, NULL);
+	member = relay_member_new(job->network, job->actor, job->inbox);
+	if (existing != NULL) {
+		/* a duplicate Follow keeps what the member had, and is accepted again */
+		member->created_at_us = existing->created_at_us;
+		member->direction = existing->direction;
+		member->is_peer = existing->is_peer;
+		member->state = existing->state;
+		member->follow_back_id = g_strdup(existing->follow_back_id);
+	}
+	g_free(member->shared_inbox);
+	member->shared_inbox = g_strdup(job->shared_inbox);
+	member->protocol = job->protocol;
+	member->follow_id = g_strdup(job->activity_id);
+	member->last_seen_us = job->now_us;
+	if (existing == NULL || existing->state == RELAY_MEMBER_STATE_REJECTED) {
+		if (job->join == RELAY_JOIN_POLICY_APPROVAL)
+			member->state = RELAY_MEMBER_STATE_PENDING;
+		else if (job->protocol == RELAY_MEMBER_PROTOCOL_LITEPUB)
+			member->state =
+				RELAY_MEMBER_STATE_PENDING; /* until they accept our follow */
+		else
+			member->state = RELAY_MEMBER_STATE_ACCEPTED;
+	}
+	if (member->state == RELAY_MEMBER_STATE_PENDING &&
+	    job->join == RELAY_JOIN_POLICY_APPROVAL &&
+	    (existing == NULL || existing->state != RELAY_MEMBER_STATE_ACCEPTED)) {
+		if (!relay_store_member_put(store, member, cancellable, &error)) {
+			g_task_return_error(task, g_steal_pointer(&error));
+			return;
+		}
+		relay_inbox_job_return(
+			task, SOUP_STATUS_ACCEPTED, FALSE, "waiting for the admin's approval");
+		return;
+	}
+	if (job->follow_back != NULL && member->follow_back_id == NULL)
+		member->follow_back_id = g_strdup(job->follow_back_id);
+	if (!relay_store_member_put(store, member, cancellable, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+
+	/* the Accept, and for LitePub our follow-back, in one transaction */
+	{
+		g_autoptr(GPtrArray) fanouts =
+			g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
+		RelayFanout *accept = relay_fanout_new(job->network, job->accept);
+		relay_fanout_add_inbox(accept, job->inbox);
+		g_ptr_array_add(fanouts, accept);
+		if (job->follow_back != NULL &&
+		    g_strcmp0(member->follow_back_id, job->follow_back_id) == 0 &&
+		    member->state != RELAY_MEMBER_STATE_ACCEPTED) {
+			RelayFanout *follow = relay_fanout_new(job->network, job->follow_back);
+			relay_fanout_add_inbox(follow, job->inbox);
+			g_ptr_array_add(fanouts, follow);
+		}
+		if (!relay_store_delivery_enqueue(
+			    store, fanouts, job->now_us, cancellable, &error)) {
+			g_task_return_error(task, g_steal_pointer(&error));
+			return;
+		}
+		relay_inbox_job_return(task,
+				       SOUP_STATUS_ACCEPTED,
+				       TRUE,
+				       "%s%s",
+				       existing != NULL ? "accepted again" : "accepted",
+				       fanouts->len > 1 ? ", following back" : "");
+	}
+}
+
+/* the member @job->actor of @job->network, when @job->object_id names its Follow (ours or
+ * theirs), or when no id was given */
+static RelayMember *
+relay_inbox_member_for(RelayStore *store,
+		       RelayInboxJob *job,
+		       gboolean ours,
+		       GCancellable *cancellable)
+{
+	g_autoptr(RelayMember) member =
+		relay_store_member_get(store, job->network, job->actor, cancellable, NULL);
+	const gchar *follow_id;
+
+	if (member == NULL)
+		return NULL;
+	follow_id = ours ? member->follow_back_id : member->follow_id;
+	if (job->object_id != NULL && follow_id != NULL &&
+	    g_strcmp0(job->object_id, follow_id) != 0)
+		return NULL;
+	return g_steal_pointer(&member);
+}
+
+static void
+relay_inbox_membership_run(RelayStore *store,
+			   RelayInboxJob *job,
+			   GTask *task,
+			   GCancellable *cancellable)
+{
+	gboolean ours = job->kind == RELAY_INBOX_JOB_ACCEPT || job->kind == RELAY_INBOX_JOB_REJECT;
+	g_autoptr(RelayMember) member = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (job->kind == RELAY_INBOX_JOB_REMOVE_ACTOR)
+		member = relay_store_member_get(store, job->network, job->actor, cancellable, NULL);
+	else
+		member = relay_inbox_member_for(store, job, ours, cancellable);
+	if (member == NULL) {
+		relay_inbox_job_return(task, SOUP_STATUS_ACCEPTED, FALSE, "no such membership");
+		return;
+	}
+	if (job->kind == RELAY_INBOX_JOB_ACCEPT) {
+		if (member->state == RELAY_MEMBER_STATE_PENDING && member->follow_back_id != NULL)
+			member->state = RELAY_MEMBER_STATE_ACCEPTED;
+		member->last_seen_us = job->now_us;
+		if (!relay_store_member_put(store, member, cancellable, &error)) {
+			g_task_return_error(task, g_steal_pointer(&error));
+			return;
+		}
+		relay_inbox_job_return(task,
+				       SOUP_STATUS_ACCEPTED,
+				       FALSE,
+				       "our follow is accepted: member %s",
+				       relay_member_state_to_string(member->state));
+		return;
+	}
+	if (!relay_store_member_remove(store, job->network, job->actor, cancellable, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	relay_inbox_job_return(task, SOUP_STATUS_ACCEPTED, FALSE, "member removed");
+}
+
+static void
+relay_inbox_relay_run(RelayStore *store, RelayInboxJob *job, GTask *task, GCancellable *cancellable)
+{
+	g_autoptr(GPtrArray) policies = NULL;
+	g_autoptr(GPtrArray) members = NULL;
+	g_autoptr(GPtrArray) fanouts =
+		g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
+	g_autoptr(GHashTable) inboxes = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GError) error = NULL;
+	RelayFanout *raw = NULL;
+	RelayFanout *announce = NULL;
+	RelayMember *sender = NULL;
+	RelayDomainPolicy *block;
+
+	policies = relay_store_policy_list(store, cancellable, &error);
+	if (policies != NULL)
+		members = relay_store_member_list(
+			store, job->network, RELAY_MEMBER_STATE_ACCEPTED, cancellable, &error);
+	if (members == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	block = relay_inbox_find_policy(
+		policies, job->network, job->sender_host, RELAY_POLICY_KIND_BLOCK);
+	if (block != NULL) {
+		relay_inbox_job_return(
+			task, SOUP_STATUS_FORBIDDEN, FALSE, "domain %s is blocked", block->domain);
+		return;
+	}
+	for (guint i = 0; i < members->len && sender == NULL; i++) {
+		RelayMember *member = g_ptr_array_index(members, i);
+		if (g_ascii_strcasecmp(member->domain, job->sender_host) == 0)
+			sender = member;
+	}
+	if (sender == NULL) {
+		relay_inbox_job_return(task,
+				       SOUP_STATUS_FORBIDDEN,
+				       FALSE,
+				       "%s is not an accepted member of this network",
+				       job->sender_host);
+		return;
+	}
+	if (sender->direction == RELAY_MEMBER_DIRECTION_RECEIVE_ONLY) {
+		relay_inbox_job_return(task,
+				       SOUP_STATUS_FORBIDDEN,
+				       FALSE,
+				       "%s only receives in this network",
+				       job->sender_host);
+		return;
+	}
+
+	if (job->raw != NULL) {
+		raw = relay_fanout_new(job->network, job->raw);
+		raw->seen_expires_us = job->now_us + RELAY_INBOX_SEEN_TTL_US;
+		relay_fanout_add_seen_id(raw, job->activity_id);
+		g_ptr_array_add(fanouts, raw);
+	}
+	if (job->announce != NULL) {
+		g_autofree gchar *form_key = g_strdup_printf("announce:%s", job->activity_id);
+		g_autofree gchar *object_key = g_strdup_printf("object:%s", job->object_id);
+		announce = relay_fanout_new(job->network, job->announce);
+		announce->seen_expires_us = job->now_us + RELAY_INBOX_SEEN_TTL_US;
+		relay_fanout_add_seen_id(announce, form_key);
+		relay_fanout_add_seen_id(announce, object_key);
+		g_ptr_array_add(fanouts, announce);
+	}
+	for (guint i = 0; i < members->len; i++) {
+		RelayMember *member = g_ptr_array_index(members, i);
+		const gchar *target =
+			member->shared_inbox != NULL ? member->shared_inbox : member->inbox;
+		if (member->direction == RELAY_MEMBER_DIRECTION_PUBLISH_ONLY)
+			continue;
+		/* never back to the sender, nor to where the object comes from */
+		if (g_ascii_strcasecmp(member->domain, job->sender_host) == 0 ||
+		    (job->object_host != NULL &&
+		     g_ascii_strcasecmp(member->domain, job->object_host) == 0))
+			continue;
+		if (relay_inbox_find_policy(
+			    policies, job->network, member->domain, RELAY_POLICY_KIND_BLOCK) !=
+		    NULL)
+			continue;
+		if (!g_hash_table_add(inboxes, (gpointer)target))
+			continue;
+		if (member->protocol == RELAY_MEMBER_PROTOCOL_MASTODON && raw != NULL)
+			relay_fanout_add_inbox(raw, target);
+		else if (announce != NULL)
+			relay_fanout_add_inbox(announce, target);
+	}
+	if (!relay_store_delivery_enqueue(store, fanouts, job->now_us, cancellable, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	if ((raw == NULL || raw->duplicate) && (announce == NULL || announce->duplicate)) {
+		relay_inbox_job_return(task, SOUP_STATUS_ACCEPTED, FALSE, "already relayed");
+		return;
+	}
+	relay_inbox_job_return(
+		task,
+		SOUP_STATUS_ACCEPTED,
+		TRUE,
+		"relayed to %u inboxes (%u as is, %u as Announce)",
+		(raw != NULL && !raw->duplicate ? raw->inboxes->len : 0) +
+			(announce != NULL && !announce->duplicate ? announce->inboxes->len : 0),
+		raw != NULL && !raw->duplicate ? raw->inboxes->len : 0,
+		announce != NULL && !announce->duplicate ? announce->inboxes->len : 0);
+}
+
+static void
+relay_inbox_job_run(RelayStore *store, GTask *task, gpointer data, GCancellable *cancellable)
+{
+	RelayInboxJob *job = data;
+
+	switch (job->kind) {
+	case RELAY_INBOX_JOB_FOLLOW:
+		relay_inbox_follow_run(store, job, task, cancellable);
+		break;
+	case RELAY_INBOX_JOB_RELAY:
+		relay_inbox_relay_run(store, job, task, cancellable);
+		break;
+	default:
+		relay_inbox_membership_run(store, job, task, cancellable);
+		break;
+	}
+}
+
+static void
+relay_inbox_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	RelayInboxPost *post = user_data;
+	RelayInbox *self = post->inbox;
+	g_autoptr(GError) error = NULL;
+	RelayInboxVerdict *verdict = g_task_propagate_pointer(G_TASK(res), &error);
+
+	if (verdict == NULL) {
+		g_warning("inbox %s: storage failed, nothing queued: %s",
+			  relay_network_get_name(post->network),
+			  error->message);
+		relay_inbox_post_answer(post,
+					SOUP_STATUS_SERVICE_UNAVAILABLE,
+					"storage is not available, try again later");
+		return;
+	}
+	if (verdict->queued && self->wake != NULL)
+		self->wake(self->wake_data);
+	relay_inbox_post_answer(post, verdict->status, verdict->reason);
+	relay_inbox_verdict_free(verdict);
+}
+
+static RelayInboxJob *
+relay_inbox_job_new(RelayInboxPost *post, RelayInboxJobKind kind)
+{
+	RelayInboxJob *job = g_new0(RelayInboxJob, 1);
+	const RelayNetworkConfig *config = relay_network_get_config(post->network);
+
+	job->kind = kind;
+	job->network = g_strdup(config->name);
+	job->join = config->join;
+	job->actor = g_strdup(post->activity->actor);
+	job->sender_host = g_strdup(post->sender_host);
+	job->activity_id = g_strdup(post->activity->id);
+	job->object_id = g_strdup(post->activity->object_id);
+	job->now_us = g_get_real_time();
+	return job;
+}
+
+static void
+relay_inbox_run_job(RelayInboxPost *post, RelayInboxJob *job)
+{
+	relay_store_run_async(post->inbox->store,
+			      relay_inbox_job_run,
+			      job,
+			      (GDestroyNotify)relay_inbox_job_free,
+			      relay_inbox_run_job,
+			      post->cancellable,
+			      relay_inbox_job_done_cb,
+			      post);
+}
+
+/* Follow: the follower's actor gives its inboxes */
+static void
+relay_inbox_follower_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	RelayInboxPost *post = user_data;
+	RelayInbox *self = post->inbox;
+	const gchar *origin = relay_config_get_public_url(self->config);
+	const gchar *network_actor = relay_network_get_actor_url(post->network);
+	g_autoptr(RelayRemoteActor) actor = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *accept_id = relay_activity_new_id(origin);
+	g_autofree gchar *reject_id = relay_activity_new_id(origin);
+	RelayInboxJob *job;
+
+	actor = relay_actor_cache_get_actor_finish(RELAY_ACTOR_CACHE(source), res, &error);
+	if (actor == NULL) {
+		g_autofree gchar *reason =
+			g_strdup_printf("cannot get the follower's actor: %s", error->message);
+		relay_inbox_post_answer(post, relay_inbox_status_for_error(error), reason);
+		return;
+	}
+	job = relay_inbox_job_new(post, RELAY_INBOX_JOB_FOLLOW);
+	job->inbox = g_strdup(actor->inbox);
+	job->shared_inbox = g_strdup(actor->shared_inbox);
+	job->accept = relay_activity_accept_new(accept_id, network_actor, post->activity->root);
+	job->reject = relay_activity_reject_new(reject_id, network_actor, post->activity->root);
+	if (g_strcmp0(post->activity->object_id, network_actor) == 0) {
+		job->protocol = RELAY_MEMBER_PROTOCOL_LITEPUB;
+		job->follow_back_id = relay_activity_new_id(origin);
+		job->follow_back =
+			relay_activity_follow_new(job->follow_back_id, network_actor, actor->id);
+	} else {
+		job->protocol = RELAY_MEMBER_PROTOCOL_MASTODON;
+	}
+	relay_inbox_run_job(post, job);
+}
+
+/* the activity is verified and its actor signed it: act on it */
+static void
+relay_inbox_dispatch(RelayInboxPost *post)
+{
+	RelayInbox *self = post->inbox;
+	RelayActivity *activity = post->activity;
+	const gchar *network_actor = relay_network_get_actor_url(post->network);
+	const RelayNetworkConfig *config = relay_network_get_config(post->network);
+	g_autofree gchar *reason = NULL;
+	gboolean signed_payload = activity->has_ld_signature || activity->has_proof;
+	RelayInboxJob *job;
+
+	if (relay_activity_has_type(activity, "Follow")) {
+		if (!relay_activity_is_public_address(activity->object_id) &&
+		    g_strcmp0(activity->object_id, network_actor) != 0) {
+			relay_inbox_post_answer(
+				post, SOUP_STATUS_ACCEPTED, "ignored: a Follow of something else");
+			return;
+		}
+		relay_actor_cache_get_actor_async(self->cache,
+						  activity->actor,
+						  relay_network_get_signer(post->network),
+						  FALSE,
+						  post->cancellable,
+						  relay_inbox_follower_cb,
+						  post);
+		return;
+	}
+	if (relay_activity_has_type(activity, "Undo") &&
+	    relay_activity_object_has_type(activity, "Announce") == FALSE &&
+	    (relay_activity_object_has_type(activity, "Follow") ||
+	     activity->object_types == NULL)) {
+		relay_inbox_run_job(post, relay_inbox_job_new(post, RELAY_INBOX_JOB_UNDO_FOLLOW));
+		return;
+	}
+	if (relay_activity_has_type(activity, "Accept")) {
+		relay_inbox_run_job(post, relay_inbox_job_new(post, RELAY_INBOX_JOB_ACCEPT));
+		return;
+	}
+	if (relay_activity_has_type(activity, "Reject")) {
+		relay_inbox_run_job(post, relay_inbox_job_new(post, RELAY_INBOX_JOB_REJECT));
+		return;
+	}
+	if (relay_activity_has_type(activity, "Delete") &&
+	    g_strcmp0(activity->object_id, activity->actor) == 0 && !signed_payload) {
+		/* an actor deleted itself: it leaves the network */
+		relay_inbox_run_job(post, relay_inbox_job_new(post, RELAY_INBOX_JOB_REMOVE_ACTOR));
+		return;
+	}
+
+	if (!relay_activity_has_type(activity, "Create") &&
+	    !relay_activity_has_type(activity, "Announce") &&
+	    !relay_activity_has_type(activity, "Update") &&
+	    !relay_activity_has_type(activity, "Delete") &&
+	    !relay_activity_has_type(activity, "Move") &&
+	    !relay_activity_has_type(activity, "Undo")) {
+		relay_inbox_post_answer(post, SOUP_STATUS_ACCEPTED, "ignored: not relayed");
+		return;
+	}
+	if (activity->id == NULL) {
+		relay_inbox_post_answer(post, SOUP_STATUS_BAD_REQUEST, "the activity has no id");
+		return;
+	}
+	if (!activity->is_public) {
+		relay_inbox_post_answer(post, SOUP_STATUS_ACCEPTED, "dropped: not public");
+		return;
+	}
+	if (relay_filter_check(config, activity, &reason) != RELAY_FILTER_PASS) {
+		g_autofree gchar *dropped = g_strdup_printf("dropped: %s", reason);
+		relay_inbox_post_answer(post, SOUP_STATUS_ACCEPTED, dropped);
+		return;
+	}
+
+	job = relay_inbox_job_new(post, RELAY_INBOX_JOB_RELAY);
+	job->object_host = activity->object_actor != NULL
+				   ? relay_activity_host_of(activity->object_actor)
+				   : relay_activity_host_of(activity->object_id);
+	if (signed_payload)
+		job->raw = g_bytes_ref(post->body);
+	if ((relay_activity_has_type(activity, "Create") ||
+	     relay_activity_has_type(activity, "Announce")) &&
+	    activity->object_id != NULL) {
+		const gchar *origin = relay_config_get_public_url(self->config);
+		g_autofree gchar *announce_id = relay_activity_new_id(origin);
+		g_autofree gchar *followers =
+			relay_network_collection_url(post->network, "followers");
+		job->announce = relay_activity_announce_new(announce_id,
+							    network_actor,
+							    activity->object_id,
+							    followers,
+							    g_get_real_time() / G_USEC_PER_SEC);
+	}
+	if (job->raw == NULL && job->announce == NULL) {
+		relay_inbox_job_free(job);
+		relay_inbox_post_answer(post,
+					SOUP_STATUS_ACCEPTED,
+					"dropped: unsigned, receivers could not verify it");
+		return;
+	}
+	relay_inbox_run_job(post, job);
+}
+
+static void
+relay_inbox_key_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+
+static void
+relay_inbox_get_key(RelayInboxPost *post, gboolean refresh)
+{
+	relay_actor_cache_get_key_async(post->inbox->cache,
+					relay_http_signature_get_key_id(post->signature),
+					relay_network_get_signer(post->network),
+					refresh,
+					post->cancellable,
+					relay_inbox_key_cb,
+					post);
+}
+
+static void
+relay_inbox_key_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	RelayInboxPost *post = user_data;
+	RelayActivity *activity = post->activity;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(EVP_PKEY) key = NULL;
+
+	g_clear_pointer(&post->key, relay_cached_key_free);
+	post->key = relay_actor_cache_get_key_finish(RELAY_ACTOR_CACHE(source), res, &error);
+	if (post->key == NULL) {
+		g_autofree gchar *reason = NULL;
+		/* the actor is gone (410): its own Delete is all there is to accept */
+		if (g_error_matches(error, RELAY_FED_ERROR, RELAY_FED_ERROR_GONE) &&
+		    relay_activity_has_type(activity, "Delete") &&
+		    g_strcmp0(activity->object_id, activity->actor) == 0) {
+			relay_inbox_run_job(
+				post, relay_inbox_job_new(post, RELAY_INBOX_JOB_REMOVE_ACTOR));
+			return;
+		}
+		reason = g_strdup_printf("cannot get the signing key: %s", error->message);
+		relay_inbox_post_answer(post, relay_inbox_status_for_error(error), reason);
+		return;
+	}
+	key = relay_keys_from_pem(post->key->public_key_pem, &error);
+	if (key == NULL ||
+	    !relay_http_signature_verify(post->signature, post->request, key, &error)) {
+		g_autofree gchar *reason = NULL;
+		/* the key may have rotated: fetch it once more before refusing */
+		if (!post->refreshed) {
+			post->refreshed = TRUE;
+			relay_inbox_get_key(post, TRUE);
+			return;
+		}
+		reason = g_strdup_printf("signature: %s", error->message);
+		relay_inbox_post_answer(post, SOUP_STATUS_UNAUTHORIZED, reason);
+		return;
+	}
+	if (g_strcmp0(post->key->owner, activity->actor) != 0) {
+		g_autofree gchar *reason = g_strdup_printf(
+			"signed by %s, but the actor is %s", post->key->owner, activity->actor);
+		relay_inbox_post_answer(post, SOUP_STATUS_UNAUTHORIZED, reason);
+		return;
+	}
+	relay_inbox_dispatch(post);
+}
+
+/* the request as it was signed: the public URL the sender posted to, with the raw path */
+static RelayHttpRequest *
+relay_inbox_build_request(RelayInbox *self, SoupServerMessage *msg, GBytes *body)
+{
+	GUri *uri = soup_server_message_get_uri(msg);
+	g_autofree gchar *target =
+		g_strdup_printf("%s%s%s%s",
+				relay_config_get_public_url(self->config),
+				g_uri_get_path(uri),
+				g_uri_get_query(uri) != NULL ? "?" : "",
+				g_uri_get_query(uri) != NULL ? g_uri_get_query(uri) : "");
+	RelayHttpRequest *request =
+		relay_http_request_new(soup_server_message_get_method(msg), target);
+	SoupMessageHeadersIter iter;
+	const char *name;
+	const char *value;
+
+	soup_message_headers_iter_init(&iter, soup_server_message_get_request_headers(msg));
+	while (soup_message_headers_iter_next(&iter, &name, &value))
+		relay_http_request_add_header(request, name, value);
+	relay_http_request_set_body(request, body);
+	return request;
+}
+
+/**
+ * relay_inbox_post:
+ * @msg: a POST to a network's inbox, body read
+ * @network: the network whose inbox it is
+ *
+ * Takes the request over: pauses it and answers it when done.
+ */
+void
+relay_inbox_post(RelayInbox *self, SoupServerMessage *msg, RelayNetwork *network)
+{
+	RelayInboxPost *post = g_new0(RelayInboxPost, 1);
+	g_autoptr(GError) error = NULL;
+
+	post->inbox = g_object_ref(self);
+	post->msg = g_object_ref(msg);
+	post->network = g_object_ref(network);
+	post->cancellable = g_cancellable_new();
+	post->started_us = g_get_monotonic_time();
+	post->finished_id =
+		g_signal_connect(msg, "finished", G_CALLBACK(relay_inbox_post_finished_cb), post);
+	self->in_flight++;
+	soup_server_message_pause(msg);
+
+	post->body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+	post->request = relay_inbox_build_request(self, msg, post->body);
+	post->signature = relay_http_signature_parse(post->request, &error);
+	if (post->signature == NULL ||
+	    !relay_http_signature_check(
+		    post->signature,
+		    post->request,
+		    g_get_real_time() / G_USEC_PER_SEC,
+		    relay_config_get_int(self->config, "federation", "signature-window"),
+		    &error)) {
+		g_autofree gchar *reason = g_strdup_printf("signature: %s", error->message);
+		relay_inbox_post_answer(post, relay_inbox_status_for_error(error), reason);
+		return;
+	}
+	post->activity = relay_activity_parse(post->body, &error);
+	if (post->activity == NULL) {
+		g_autofree gchar *reason = g_strdup_printf("activity: %s", error->message);
+		relay_inbox_post_answer(post, SOUP_STATUS_BAD_REQUEST, reason);
+		return;
+	}
+	post->sender_host = relay_activity_host_of(post->activity->actor);
+	if (post->sender_host == NULL) {
+		relay_inbox_post_answer(
+			post, SOUP_STATUS_BAD_REQUEST, "activity: the actor is not a URL");
+		return;
+	}
+	relay_inbox_get_key(post, FALSE);
+}
+
+/**
+ * relay_inbox_get_in_flight:
+ *
+ * Returns: how many POSTs are being processed
+ */
+guint
+relay_inbox_get_in_flight(RelayInbox *self)
+{
+	g_return_val_if_fail(RELAY_IS_INBOX(self), 0);
+	return self->in_flight;
+}
+
+/**
+ * relay_inbox_new:
+ * @config: the configuration in force
+ * @store: the node's storage
+ * @cache: where keys and actors are found
+ *
+ * Returns: (transfer full): an inbox
+ */
+RelayInbox *
+relay_inbox_new(RelayConfig *config, RelayStore *store, RelayActorCache *cache)
+{
+	RelayInbox *self = g_object_new(RELAY_TYPE_INBOX, NULL);
+	self->config = g_object_ref(config);
+	self->store = g_object_ref(store);
+	self->cache = g_object_ref(cache);
+	return self;
+}
+
+void
+relay_inbox_set_config(RelayInbox *self, RelayConfig *config)
+{
+	g_return_if_fail(RELAY_IS_INBOX(self));
+	g_set_object(&self->config, config);
+}
+
+/**
+ * relay_inbox_set_wake_func:
+ * @func: (nullable): called after every enqueue
+ */
+void
+relay_inbox_set_wake_func(RelayInbox *self, RelayInboxWakeFunc func, gpointer user_data)
+{
+	g_return_if_fail(RELAY_IS_INBOX(self));
+	self->wake = func;
+	self->wake_data = user_data;
+}
+
+static void
+relay_inbox_dispose(GObject *object)
+{
+	RelayInbox *self = RELAY_INBOX(object);
+	g_clear_object(&self->config);
+	g_clear_object(&self->store);
+	g_clear_object(&self->cache);
+	G_OBJECT_CLASS(relay_inbox_parent_class)->dispose(object);
+}
+
+static void
+relay_inbox_init(RelayInbox *self)
+{
+}
+
+static void
+relay_inbox_class_init(RelayInboxClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = relay_inbox_dispose;
+}

@@ -48,6 +48,7 @@ struct _RelayInbox {
 	RelayInboxWakeFunc wake;
 	gpointer wake_data;
 	guint in_flight;
+	GHashTable *requests; /* (element-type utf8 guint64): "NETWORK STATUS" -> requests */
 };
 
 G_DEFINE_FINAL_TYPE(RelayInbox, relay_inbox, G_TYPE_OBJECT)
@@ -132,6 +133,19 @@ relay_inbox_post_log(RelayInboxPost *post, guint status, const gchar *reason)
 			 (g_get_monotonic_time() - post->started_us) / 1000);
 }
 
+static void
+relay_inbox_count(RelayInbox *self, const gchar *network, guint status)
+{
+	g_autofree gchar *key = g_strdup_printf("%s %u", network, status);
+	guint64 *count = g_hash_table_lookup(self->requests, key);
+
+	if (count == NULL) {
+		count = g_new0(guint64, 1);
+		g_hash_table_insert(self->requests, g_steal_pointer(&key), count);
+	}
+	(*count)++;
+}
+
 /* answers the POST once, if its client is still there; consumes @post */
 static void
 relay_inbox_post_answer(RelayInboxPost *post, guint status, const gchar *reason)
@@ -144,6 +158,7 @@ relay_inbox_post_answer(RelayInboxPost *post, guint status, const gchar *reason)
 	gsize length = 0;
 
 	relay_inbox_post_log(post, status, reason);
+	relay_inbox_count(post->inbox, relay_network_get_name(post->network), status);
 	if (post->answered)
 		return;
 	post->answered = TRUE;
@@ -971,6 +986,24 @@ relay_inbox_get_in_flight(RelayInbox *self)
 }
 
 /**
+ * relay_inbox_get_requests:
+ * @network: a network's name
+ * @status: an HTTP status the inbox answered
+ *
+ * Returns: how many POSTs to @network's inbox were answered @status since the start
+ */
+guint64
+relay_inbox_get_requests(RelayInbox *self, const gchar *network, guint status)
+{
+	g_autofree gchar *key = g_strdup_printf("%s %u", network, status);
+	guint64 *count;
+
+	g_return_val_if_fail(RELAY_IS_INBOX(self), 0);
+	count = g_hash_table_lookup(self->requests, key);
+	return count != NULL ? *count : 0;
+}
+
+/**
  * relay_inbox_new:
  * @config: the configuration in force
  * @store: the node's storage
@@ -1014,12 +1047,14 @@ relay_inbox_dispose(GObject *object)
 	g_clear_object(&self->config);
 	g_clear_object(&self->store);
 	g_clear_object(&self->cache);
+	g_clear_pointer(&self->requests, g_hash_table_unref);
 	G_OBJECT_CLASS(relay_inbox_parent_class)->dispose(object);
 }
 
 static void
 relay_inbox_init(RelayInbox *self)
 {
+	self->requests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
 static void

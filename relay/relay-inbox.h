@@ -30,5 +30,7 @@ void
 relay_inbox_post(RelayInbox *self, SoupServerMessage *msg, RelayNetwork *network);
 guint
 relay_inbox_get_in_flight(RelayInbox *self);
+guint64
+relay_inbox_get_requests(RelayInbox *self, const gchar *network, guint status);
 
 G_END_DECLS

@@ -906,6 +906,105 @@ test_direction_publish_only(InboxFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(relay_test_instance_count_type(fixture->c, "Create"), ==, 0);
 }
 
+/* a forged signature: D signs with its own key under A's keyId */
+static void
+test_forged_signature(InboxFixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *note = create_json(fixture->a, "forged", TRUE, NULL);
+	g_autofree gchar *key_id = relay_test_instance_url(fixture->a, "/users/alice#main-key");
+
+	subscribe_mastodon(fixture, fixture->a);
+	subscribe_mastodon(fixture, fixture->c);
+	g_assert_cmpuint(
+		relay_test_instance_post_forged(fixture->d, fixture->inbox, key_id, note), ==, 401);
+	relay_test_instance_wait_type(fixture->c, "Create", 1, 1000);
+	g_assert_cmpuint(relay_test_instance_count_type(fixture->c, "Create"), ==, 0);
+}
+
+/* LitePub: a Reject of our follow-back ends the membership */
+static void
+test_follow_back_rejected(InboxFixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *follow = follow_json(fixture->b, fixture->actor, NULL);
+	g_autofree gchar *b_actor = relay_test_instance_url(fixture->b, "/actor");
+	g_autofree gchar *reject = NULL;
+	g_autofree gchar *follow_back = NULL;
+	g_autoptr(RelayStore) store = NULL;
+	g_autoptr(RelayMember) member = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_cmpuint(
+		relay_test_instance_post(fixture->b, fixture->inbox, "/actor", follow, NULL),
+		==,
+		202);
+	g_assert_true(relay_test_instance_wait_type(fixture->b, "Follow", 1, 20000));
+	follow_back =
+		json_to_string(relay_test_instance_find_type(fixture->b, "Follow", 0)->json, FALSE);
+	reject = g_strdup_printf("{\"@context\":\"https://www.w3.org/ns/activitystreams\","
+				 "\"id\":\"%s/rejects/1\",\"type\":\"Reject\",\"actor\":\"%s\","
+				 "\"object\":%s}",
+				 b_actor,
+				 b_actor,
+				 follow_back);
+	g_assert_cmpuint(
+		relay_test_instance_post(fixture->b, fixture->inbox, "/actor", reject, NULL),
+		==,
+		202);
+	store = fixture_open_store(fixture);
+	member = relay_store_member_get(store, "relay", b_actor, NULL, &error);
+	g_assert_error(error, RELAY_STORE_ERROR, RELAY_STORE_ERROR_NOT_FOUND);
+	relay_store_close(store);
+}
+
+/* one post to a network of 1,000 members on 4 hosts: the rate is reported, not asserted */
+static void
+test_fanout_rate(InboxFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(RelayStore) store = fixture_open_store(fixture);
+	g_autoptr(GError) error = NULL;
+	RelayTestInstance *hosts[] = {fixture->b, fixture->c, fixture->d};
+	DistinctInboxes done[3];
+	gint64 started;
+	gdouble seconds;
+
+	subscribe_mastodon(fixture, fixture->a);
+	for (guint i = 0; i < 999; i++) {
+		RelayTestInstance *host = hosts[i % 3];
+		g_autofree gchar *path = g_strdup_printf("/users/m%u", i);
+		g_autofree gchar *actor = relay_test_instance_url(host, path);
+		g_autofree gchar *inbox = g_strdup_printf("%s/inbox", actor);
+		g_autoptr(RelayMember) member = relay_member_new("relay", actor, inbox);
+		member->state = RELAY_MEMBER_STATE_ACCEPTED;
+		g_assert_true(relay_store_member_put(store, member, NULL, &error));
+		g_assert_no_error(error);
+	}
+	relay_store_close(store);
+
+	for (guint round = 0; round < 2; round++) {
+		g_autofree gchar *note = create_json(fixture->a, "to many", TRUE, NULL);
+		for (guint h = 0; h < 3; h++) {
+			relay_test_instance_clear(hosts[h]);
+			done[h].instance = hosts[h];
+			done[h].expected = 333;
+		}
+		started = g_get_monotonic_time();
+		g_assert_cmpuint(relay_test_instance_post(
+					 fixture->a, fixture->inbox, "/users/alice", note, NULL),
+				 ==,
+				 202);
+		for (guint h = 0; h < 3; h++)
+			g_assert_true(relay_test_wait_until(
+				NULL, distinct_inboxes_reached, &done[h], 120000));
+		seconds = (gdouble)(g_get_monotonic_time() - started) / G_USEC_PER_SEC;
+		g_test_message("fan-out %u: 999 signed deliveries in %.2f s: %.0f deliveries/s "
+			       "(%u cores, receivers verifying every signature in this process)",
+			       round,
+			       seconds,
+			       999 / seconds,
+			       g_get_num_processors());
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -925,6 +1024,9 @@ main(int argc, char **argv)
 	ADD("/relay/inbox/delete-actor", test_delete_actor);
 	ADD("/relay/inbox/object-origin", test_object_origin);
 	ADD("/relay/inbox/direction-publish-only", test_direction_publish_only);
+	ADD("/relay/inbox/forged-signature", test_forged_signature);
+	ADD("/relay/inbox/follow-back-rejected", test_follow_back_rejected);
+	ADD("/relay/inbox/fanout-rate", test_fanout_rate);
 #undef ADD
 	g_test_add("/relay/inbox/filter-language",
 		   InboxFixture,

@@ -178,6 +178,13 @@ relay_test_instance_signed_message(RelayTestInstance *self,
 				   const gchar *signed_body,
 				   const gchar *sent_body,
 				   gboolean sign);
+static SoupMessage *
+relay_test_instance_message_with_key_id(RelayTestInstance *self,
+					const gchar *url,
+					const gchar *key_id,
+					const gchar *signed_body,
+					const gchar *sent_body,
+					gboolean sign);
 
 /* LitePub: accept the relay's follow-back, as Pleroma does */
 static void
@@ -351,11 +358,23 @@ relay_test_instance_signed_message(RelayTestInstance *self,
 				   const gchar *sent_body,
 				   gboolean sign)
 {
+	g_autofree gchar *key_id = g_strdup_printf("%s%s#main-key", self->origin, actor_path);
+	return relay_test_instance_message_with_key_id(
+		self, url, key_id, signed_body, sent_body, sign);
+}
+
+static SoupMessage *
+relay_test_instance_message_with_key_id(RelayTestInstance *self,
+					const gchar *url,
+					const gchar *key_id,
+					const gchar *signed_body,
+					const gchar *sent_body,
+					gboolean sign)
+{
 	g_autoptr(RelayHttpRequest) request = relay_http_request_new("POST", url);
 	g_autoptr(GBytes) signed_bytes = g_bytes_new(signed_body, strlen(signed_body));
 	g_autoptr(GBytes) sent_bytes = g_bytes_new(sent_body, strlen(sent_body));
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *key_id = g_strdup_printf("%s%s#main-key", self->origin, actor_path);
 	SoupMessage *msg = soup_message_new("POST", url);
 
 	relay_http_request_add_header(request, "Content-Type", "application/activity+json");
@@ -418,6 +437,17 @@ relay_test_instance_post(RelayTestInstance *self,
 	g_autoptr(SoupMessage) msg =
 		relay_test_instance_signed_message(self, url, actor_path, body, body, TRUE);
 	return relay_test_instance_send(self, msg, out_response);
+}
+
+guint
+relay_test_instance_post_forged(RelayTestInstance *self,
+				const gchar *url,
+				const gchar *key_id,
+				const gchar *body)
+{
+	g_autoptr(SoupMessage) msg =
+		relay_test_instance_message_with_key_id(self, url, key_id, body, body, TRUE);
+	return relay_test_instance_send(self, msg, NULL);
 }
 
 guint

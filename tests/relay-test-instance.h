@@ -65,6 +65,12 @@ relay_test_instance_post_raw(RelayTestInstance *self,
 /* waits until the POSTs the instance sends by itself (auto-accepts) are answered */
 gboolean
 relay_test_instance_wait_idle(RelayTestInstance *self, guint timeout_ms);
+/* POSTs @body signed with this instance's key under someone else's keyId (a forgery) */
+guint
+relay_test_instance_post_forged(RelayTestInstance *self,
+				const gchar *url,
+				const gchar *key_id,
+				const gchar *body);
 GPtrArray *
 relay_test_instance_get_deliveries(RelayTestInstance *self);
 guint

@@ -785,6 +785,36 @@ test_delete_actor(InboxFixture *fixture, gconstpointer user_data)
 	relay_store_close(store);
 }
 
+/* a deleted account's Delete: its key fetch answers 410, which is all there is to know */
+static void
+test_delete_actor_gone(InboxFixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *c_actor = relay_test_instance_url(fixture->c, "/actor");
+	g_autofree gchar *key_id = relay_test_instance_url(fixture->c, "/actor#deleted-key");
+	g_autofree gchar *delete = NULL;
+	g_autoptr(RelayStore) store = NULL;
+	g_autoptr(RelayMember) member = NULL;
+	g_autoptr(GError) error = NULL;
+
+	subscribe_mastodon(fixture, fixture->c);
+	relay_test_instance_set_gone(fixture->c, TRUE);
+	delete = g_strdup_printf("{\"@context\":\"https://www.w3.org/ns/activitystreams\","
+				 "\"id\":\"%s#delete\",\"type\":\"Delete\",\"actor\":\"%s\","
+				 "\"object\":\"%s\",\"to\":[\"%s\"]}",
+				 c_actor,
+				 c_actor,
+				 c_actor,
+				 PUBLIC);
+	g_assert_cmpuint(
+		relay_test_instance_post_forged(fixture->c, fixture->inbox, key_id, delete),
+		==,
+		202);
+	store = fixture_open_store(fixture);
+	member = relay_store_member_get(store, "relay", c_actor, NULL, &error);
+	g_assert_error(error, RELAY_STORE_ERROR, RELAY_STORE_ERROR_NOT_FOUND);
+	relay_store_close(store);
+}
+
 /* a boost by A of C's post: C, where the object comes from, does not get it back */
 static void
 test_object_origin(InboxFixture *fixture, gconstpointer user_data)
@@ -1022,6 +1052,7 @@ main(int argc, char **argv)
 	ADD("/relay/inbox/sigkill-fanout", test_sigkill_fanout);
 	ADD("/relay/inbox/unsubscribe-by-id", test_unsubscribe_by_id);
 	ADD("/relay/inbox/delete-actor", test_delete_actor);
+	ADD("/relay/inbox/delete-actor-gone", test_delete_actor_gone);
 	ADD("/relay/inbox/object-origin", test_object_origin);
 	ADD("/relay/inbox/direction-publish-only", test_direction_publish_only);
 	ADD("/relay/inbox/forged-signature", test_forged_signature);

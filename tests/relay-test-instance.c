@@ -24,6 +24,7 @@ struct _RelayTestInstance {
 	guint status;
 	gchar *auto_accept_inbox;
 	guint pending_posts;
+	gboolean gone;
 };
 
 static void
@@ -233,6 +234,10 @@ relay_test_instance_cb(SoupServer *server,
 	RelayTestInstance *self = user_data;
 	const gchar *method = soup_server_message_get_method(msg);
 
+	if (method == SOUP_METHOD_GET && self->gone) {
+		soup_server_message_set_status(msg, SOUP_STATUS_GONE, NULL);
+		return;
+	}
 	if (method == SOUP_METHOD_GET &&
 	    (g_str_equal(path, "/actor") ||
 	     (g_str_has_prefix(path, "/users/") && strchr(path + 7, '/') == NULL))) {
@@ -333,6 +338,12 @@ void
 relay_test_instance_set_status(RelayTestInstance *self, guint status)
 {
 	self->status = status;
+}
+
+void
+relay_test_instance_set_gone(RelayTestInstance *self, gboolean gone)
+{
+	self->gone = gone;
 }
 
 void

@@ -42,6 +42,9 @@ relay_test_instance_url(RelayTestInstance *self, const gchar *path);
 /* answer every POST to our inboxes with @status (0: 202) */
 void
 relay_test_instance_set_status(RelayTestInstance *self, guint status);
+/* answer every GET of an actor with 410 Gone, as a deleted account does */
+void
+relay_test_instance_set_gone(RelayTestInstance *self, gboolean gone);
 /* answer the relay's follow-back (LitePub) with an Accept to @relay_inbox */
 void
 relay_test_instance_set_auto_accept(RelayTestInstance *self, const gchar *relay_inbox);

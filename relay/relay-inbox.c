@@ -374,6 +374,10 @@ relay_inbox_follow_run(RelayStore *store,
 			g_task_return_error(task, g_steal_pointer(&error));
 			return;
 		}
+		/* a member whose domain got blocked leaves with the Reject (none: nothing to do) */
+		if (block != NULL &&
+		    !relay_store_member_remove(store, job->network, job->actor, cancellable, NULL))
+			g_debug("%s was not a member", job->actor);
 		if (block != NULL) {
 			relay_inbox_job_return(task,
 					       SOUP_STATUS_FORBIDDEN,
@@ -526,6 +530,7 @@ relay_inbox_relay_run(RelayStore *store, RelayInboxJob *job, GTask *task, GCance
 	g_autoptr(GPtrArray) fanouts =
 		g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
 	g_autoptr(GHashTable) inboxes = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) blocked = g_ptr_array_new();
 	g_autoptr(GError) error = NULL;
 	RelayFanout *raw = NULL;
 	RelayFanout *announce = NULL;
@@ -597,8 +602,10 @@ relay_inbox_relay_run(RelayStore *store, RelayInboxJob *job, GTask *task, GCance
 			continue;
 		if (relay_inbox_find_policy(
 			    policies, job->network, member->domain, RELAY_POLICY_KIND_BLOCK) !=
-		    NULL)
+		    NULL) {
+			g_ptr_array_add(blocked, member);
 			continue;
+		}
 		if (!g_hash_table_add(inboxes, (gpointer)target))
 			continue;
 		if (member->protocol == RELAY_MEMBER_PROTOCOL_MASTODON && raw != NULL)
@@ -609,6 +616,20 @@ relay_inbox_relay_run(RelayStore *store, RelayInboxJob *job, GTask *task, GCance
 	if (!relay_store_delivery_enqueue(store, fanouts, job->now_us, cancellable, &error)) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
+	}
+	/* a member whose domain was blocked since it joined is a member no more */
+	for (guint i = 0; i < blocked->len; i++) {
+		RelayMember *member = g_ptr_array_index(blocked, i);
+		g_autoptr(GError) error_remove = NULL;
+		if (!relay_store_member_remove(
+			    store, member->network, member->actor, cancellable, &error_remove))
+			g_warning("cannot remove blocked member %s: %s",
+				  member->actor,
+				  error_remove->message);
+		else
+			g_message("network %s: member %s removed, its domain is blocked",
+				  member->network,
+				  member->actor);
 	}
 	if ((raw == NULL || raw->duplicate) && (announce == NULL || announce->duplicate)) {
 		relay_inbox_job_return(task, SOUP_STATUS_ACCEPTED, FALSE, "already relayed");

@@ -538,14 +538,22 @@ test_join_approval(InboxFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(relay_test_instance_count_type(fixture->a, "Accept"), ==, 0);
 }
 
-/* a blocked domain gets 403 and a Reject, and never receives anything */
+/* a blocked domain gets 403 and a Reject, and never receives anything; a member whose domain
+ * gets blocked is removed */
 static void
 test_blocked_domain(InboxFixture *fixture, gconstpointer user_data)
 {
 	g_autofree gchar *follow = follow_json(fixture->d, PUBLIC, NULL);
 	g_autofree gchar *d_domain = instance_domain(fixture->d);
+	g_autofree gchar *c_domain = instance_domain(fixture->c);
+	g_autofree gchar *c_actor = relay_test_instance_url(fixture->c, "/actor");
 	g_autofree gchar *note = NULL;
+	g_autoptr(RelayStore) store = NULL;
+	g_autoptr(RelayMember) member = NULL;
+	g_autoptr(GError) error = NULL;
 
+	subscribe_mastodon(fixture, fixture->c);
+	fixture_add_policy(fixture, NULL, c_domain, RELAY_POLICY_KIND_BLOCK);
 	fixture_add_policy(fixture, NULL, d_domain, RELAY_POLICY_KIND_BLOCK);
 	g_assert_cmpuint(
 		relay_test_instance_post(fixture->d, fixture->inbox, "/actor", follow, NULL),
@@ -560,6 +568,11 @@ test_blocked_domain(InboxFixture *fixture, gconstpointer user_data)
 		202);
 	relay_test_instance_wait_type(fixture->d, "Create", 1, 1000);
 	g_assert_cmpuint(relay_test_instance_count_type(fixture->d, "Create"), ==, 0);
+	g_assert_cmpuint(relay_test_instance_count_type(fixture->c, "Create"), ==, 0);
+	store = fixture_open_store(fixture);
+	member = relay_store_member_get(store, "relay", c_actor, NULL, &error);
+	g_assert_error(error, RELAY_STORE_ERROR, RELAY_STORE_ERROR_NOT_FOUND);
+	relay_store_close(store);
 }
 
 /* hashtag, language and keyword filters apply before fan-out */

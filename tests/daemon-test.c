@@ -77,9 +77,9 @@ relay_test_process_start(const gchar *first_arg, ...)
 	g_ptr_array_add(argv, NULL);
 
 	process->process =
-		g_subprocess_newv((const gchar *const *)argv->pdata,
-				  G_SUBPROCESS_FLAGS_STDERR_MERGE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-				  &error);
+		relay_test_spawn(G_SUBPROCESS_FLAGS_STDERR_MERGE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+				 (const gchar *const *)argv->pdata,
+				 &error);
 	g_assert_no_error(error);
 	process->stderr_text = g_string_new(NULL);
 	process->stderr_lines =

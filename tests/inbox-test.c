@@ -51,14 +51,14 @@ fixture_start_relay(InboxFixture *fixture)
 	g_autoptr(GError) error = NULL;
 	const gchar *binary = g_getenv("RELAY_BINARY");
 
-	fixture->relay = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE,
-					  &error,
-					  binary,
-					  "serve",
-					  "-c",
-					  fixture->config_path,
-					  g_test_verbose() ? "--verbose" : NULL,
-					  NULL);
+	const gchar *argv[] = {binary,
+			       "serve",
+			       "-c",
+			       fixture->config_path,
+			       g_test_verbose() ? "--verbose" : NULL,
+			       NULL};
+
+	fixture->relay = relay_test_spawn(G_SUBPROCESS_FLAGS_NONE, argv, &error);
 	g_assert_no_error(error);
 	g_assert_true(relay_test_wait_until(NULL, relay_answers, fixture, 20000));
 }

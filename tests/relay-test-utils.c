@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/prctl.h>
 
 #include "relay-test-utils.h"
 
@@ -100,6 +102,21 @@ relay_test_source_path(const gchar *relative)
 	const gchar *root = g_getenv("RELAY_SOURCE_ROOT");
 	g_assert_nonnull(root);
 	return g_build_filename(root, relative, NULL);
+}
+
+static void
+relay_test_child_setup(gpointer user_data)
+{
+	/* a failed assertion aborts the test: its relay must not live on holding a port */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+GSubprocess *
+relay_test_spawn(GSubprocessFlags flags, const gchar *const *argv, GError **error)
+{
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(flags);
+	g_subprocess_launcher_set_child_setup(launcher, relay_test_child_setup, NULL, NULL);
+	return g_subprocess_launcher_spawnv(launcher, argv, error);
 }
 
 guint16

@@ -28,6 +28,10 @@ relay_test_rmdir(const gchar *path);
 gchar *
 relay_test_source_path(const gchar *relative);
 
+/* starts a process that is killed when the test process dies, even by an assertion */
+GSubprocess *
+relay_test_spawn(GSubprocessFlags flags, const gchar *const *argv, GError **error);
+
 /* a loopback TCP port nobody listens on now */
 guint16
 relay_test_free_port(void);

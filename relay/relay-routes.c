@@ -21,19 +21,6 @@
 #define RELAY_ROUTES_LD_JSON                                                                       \
 	"application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\""
 
-static gboolean
-relay_routes_method_is_get(SoupServerMessage *msg)
-{
-	const gchar *method = soup_server_message_get_method(msg);
-
-	if (method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD)
-		return TRUE;
-	soup_message_headers_replace(
-		soup_server_message_get_response_headers(msg), "Allow", "GET, HEAD");
-	relay_server_set_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "only GET is allowed here");
-	return FALSE;
-}
-
 /* ActivityPub clients ask for activity+json or ld+json with the AS profile: answer in kind */
 static const gchar *
 relay_routes_activity_content_type(SoupServerMessage *msg)
@@ -116,7 +103,7 @@ relay_routes_network(RelayServer *self,
 			relay_inbox_post(self->inbox, msg, network);
 			return;
 		}
-		if (!relay_routes_method_is_get(msg))
+		if (!relay_server_require_get(msg))
 			return;
 		relay_routes_set_bytes(msg,
 				       relay_routes_activity_content_type(msg),
@@ -127,7 +114,7 @@ relay_routes_network(RelayServer *self,
 	    g_strcmp0(rest, "outbox") == 0) {
 		g_autofree gchar *id = relay_network_collection_url(network, rest);
 		g_autoptr(JsonNode) collection = relay_routes_empty_collection(id);
-		if (!relay_routes_method_is_get(msg))
+		if (!relay_server_require_get(msg))
 			return;
 		relay_routes_set_node(msg, relay_routes_activity_content_type(msg), collection);
 		return;
@@ -237,7 +224,7 @@ relay_routes_webfinger_cb(SoupServer *server,
 		relay_server_set_error(msg, SOUP_STATUS_NOT_FOUND, "not found");
 		return;
 	}
-	if (!relay_routes_method_is_get(msg))
+	if (!relay_server_require_get(msg))
 		return;
 	if (resource == NULL || resource[0] == '\0') {
 		relay_server_set_error(
@@ -272,7 +259,7 @@ relay_routes_host_meta_cb(SoupServer *server,
 	RelayServer *self = RELAY_SERVER(user_data);
 	const gchar *origin = relay_config_get_public_url(self->config);
 
-	if (!relay_routes_method_is_get(msg))
+	if (!relay_server_require_get(msg))
 		return;
 	if (g_strcmp0(path, "/.well-known/host-meta") == 0) {
 		g_autoptr(GBytes) xrd = relay_host_meta_xrd_new(origin);
@@ -301,7 +288,7 @@ relay_routes_nodeinfo_links_cb(SoupServer *server,
 		relay_server_set_error(msg, SOUP_STATUS_NOT_FOUND, "not found");
 		return;
 	}
-	if (!relay_routes_method_is_get(msg))
+	if (!relay_server_require_get(msg))
 		return;
 	document = relay_nodeinfo_links_new(relay_config_get_public_url(self->config));
 	relay_routes_set_node(msg, RELAY_NODEINFO_LINKS_CONTENT_TYPE, document);
@@ -470,7 +457,7 @@ relay_routes_nodeinfo_cb(SoupServer *server,
 		relay_server_set_error(msg, SOUP_STATUS_NOT_FOUND, "not found");
 		return;
 	}
-	if (!relay_routes_method_is_get(msg))
+	if (!relay_server_require_get(msg))
 		return;
 	request = relay_server_request_new(self, msg);
 	relay_store_run_async(self->store,

@@ -51,6 +51,8 @@ void
 relay_server_set_json(SoupServerMessage *msg, guint status, JsonBuilder *builder);
 void
 relay_server_set_error(SoupServerMessage *msg, guint status, const gchar *reason);
+gboolean
+relay_server_require_get(SoupServerMessage *msg);
 void
 relay_server_add_route(RelayServer *self, const gchar *path, SoupServerCallback callback);
 

@@ -173,24 +173,33 @@ relay_server_healthz_cb(SoupServer *server,
 			gpointer user_data)
 {
 	RelayServer *self = RELAY_SERVER(user_data);
-	const gchar *method = soup_server_message_get_method(msg);
 	RelayServerRequest *request;
 
 	if (g_strcmp0(path, "/healthz") != 0) {
 		soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
 		return;
 	}
-	if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
-		soup_message_headers_replace(
-			soup_server_message_get_response_headers(msg), "Allow", "GET, HEAD");
-		soup_server_message_set_status(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+	if (!relay_server_require_get(msg))
 		return;
-	}
 	request = relay_server_request_new(self, msg);
 	request->timeout_id = g_timeout_add(
 		RELAY_SERVER_HEALTH_TIMEOUT_MS, relay_server_health_timeout_cb, request);
 	relay_store_ping_async(
 		self->store, request->cancellable, relay_server_health_ping_cb, request);
+}
+
+/* answers 405 with Allow unless @msg is a GET or HEAD */
+gboolean
+relay_server_require_get(SoupServerMessage *msg)
+{
+	const gchar *method = soup_server_message_get_method(msg);
+
+	if (method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD)
+		return TRUE;
+	soup_message_headers_replace(
+		soup_server_message_get_response_headers(msg), "Allow", "GET, HEAD");
+	relay_server_set_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "only GET is allowed here");
+	return FALSE;
 }
 
 void

@@ -476,6 +476,22 @@ fixture_add_policy(InboxFixture *fixture,
 	relay_store_close(store);
 }
 
+/* changes a member's direction in the relay's database, as the admin command will */
+static void
+fixture_set_direction(InboxFixture *fixture, const gchar *actor, RelayMemberDirection direction)
+{
+	g_autoptr(RelayStore) store = fixture_open_store(fixture);
+	g_autoptr(RelayMember) member = NULL;
+	g_autoptr(GError) error = NULL;
+
+	member = relay_store_member_get(store, "relay", actor, NULL, &error);
+	g_assert_no_error(error);
+	member->direction = direction;
+	g_assert_true(relay_store_member_put(store, member, NULL, &error));
+	g_assert_no_error(error);
+	relay_store_close(store);
+}
+
 /* the host of an instance without its port: what domain policies name */
 static gchar *
 instance_domain(RelayTestInstance *instance)
@@ -614,18 +630,10 @@ test_direction(InboxFixture *fixture, gconstpointer user_data)
 	g_autofree gchar *c_actor = relay_test_instance_url(fixture->c, "/actor");
 	g_autofree gchar *from_a = create_json(fixture->a, "from a", TRUE, NULL);
 	g_autofree gchar *from_c = create_json(fixture->c, "from c", TRUE, NULL);
-	g_autoptr(RelayStore) store = NULL;
-	g_autoptr(RelayMember) member = NULL;
-	g_autoptr(GError) error = NULL;
 
 	subscribe_mastodon(fixture, fixture->a);
 	subscribe_mastodon(fixture, fixture->c);
-	store = fixture_open_store(fixture);
-	member = relay_store_member_get(store, "relay", c_actor, NULL, &error);
-	g_assert_no_error(error);
-	member->direction = RELAY_MEMBER_DIRECTION_RECEIVE_ONLY;
-	g_assert_true(relay_store_member_put(store, member, NULL, &error));
-	relay_store_close(store);
+	fixture_set_direction(fixture, c_actor, RELAY_MEMBER_DIRECTION_RECEIVE_ONLY);
 
 	g_assert_cmpuint(
 		relay_test_instance_post(fixture->c, fixture->inbox, "/users/alice", from_c, NULL),
@@ -923,18 +931,10 @@ test_direction_publish_only(InboxFixture *fixture, gconstpointer user_data)
 	g_autofree gchar *c_actor = relay_test_instance_url(fixture->c, "/actor");
 	g_autofree gchar *from_a = create_json(fixture->a, "from a", TRUE, NULL);
 	g_autofree gchar *from_c = create_json(fixture->c, "from c", TRUE, NULL);
-	g_autoptr(RelayStore) store = NULL;
-	g_autoptr(RelayMember) member = NULL;
-	g_autoptr(GError) error = NULL;
 
 	subscribe_mastodon(fixture, fixture->a);
 	subscribe_mastodon(fixture, fixture->c);
-	store = fixture_open_store(fixture);
-	member = relay_store_member_get(store, "relay", c_actor, NULL, &error);
-	g_assert_no_error(error);
-	member->direction = RELAY_MEMBER_DIRECTION_PUBLISH_ONLY;
-	g_assert_true(relay_store_member_put(store, member, NULL, &error));
-	relay_store_close(store);
+	fixture_set_direction(fixture, c_actor, RELAY_MEMBER_DIRECTION_PUBLISH_ONLY);
 
 	g_assert_cmpuint(
 		relay_test_instance_post(fixture->c, fixture->inbox, "/users/alice", from_c, NULL),

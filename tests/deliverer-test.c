@@ -24,7 +24,7 @@
 #include "relay-test-utils.h"
 
 #define PUBLIC_URL "https://relay.example"
-#define WAIT_MS	   20000
+#define WAIT_MS	   60000
 
 /* made once: RSA key generation is slow */
 static RelayNetworkRecord *network_records[2];

@@ -162,9 +162,18 @@ relay_activity_is_public_address(const gchar *address)
 	return FALSE;
 }
 
+/* does one audience entry name @address (NULL: the public collection)? */
+static gboolean
+relay_activity_address_matches(const gchar *entry, const gchar *address)
+{
+	if (address == NULL)
+		return relay_activity_is_public_address(entry);
+	return g_strcmp0(entry, address) == 0;
+}
+
 /* an audience member (to, cc): a string, an object with an id, or a list of those */
 static gboolean
-relay_activity_audience_is_public(JsonObject *object, const gchar *member)
+relay_activity_audience_has(JsonObject *object, const gchar *member, const gchar *address)
 {
 	JsonNode *node = json_object_get_member(object, member);
 
@@ -174,20 +183,39 @@ relay_activity_audience_is_public(JsonObject *object, const gchar *member)
 		JsonArray *array = json_node_get_array(node);
 		for (guint i = 0; i < json_array_get_length(array); i++) {
 			JsonNode *element = json_array_get_element(array, i);
-			if (relay_activity_is_public_address(
-				    relay_activity_node_get_link(element, FALSE)))
+			if (relay_activity_address_matches(
+				    relay_activity_node_get_link(element, FALSE), address))
 				return TRUE;
 		}
 		return FALSE;
 	}
-	return relay_activity_is_public_address(relay_activity_node_get_link(node, FALSE));
+	return relay_activity_address_matches(relay_activity_node_get_link(node, FALSE), address);
 }
 
 static gboolean
 relay_activity_addressed_publicly(JsonObject *object)
 {
-	return relay_activity_audience_is_public(object, "to") ||
-	       relay_activity_audience_is_public(object, "cc");
+	return relay_activity_audience_has(object, "to", NULL) ||
+	       relay_activity_audience_has(object, "cc", NULL);
+}
+
+/**
+ * relay_activity_is_addressed_to:
+ * @self: a #RelayActivity
+ * @address: an actor or collection URL
+ *
+ * Returns: %TRUE if the activity's own `to` or `cc` names @address
+ */
+gboolean
+relay_activity_is_addressed_to(RelayActivity *self, const gchar *address)
+{
+	JsonObject *root;
+
+	g_return_val_if_fail(self != NULL, FALSE);
+	g_return_val_if_fail(address != NULL, FALSE);
+	root = json_node_get_object(self->root);
+	return relay_activity_audience_has(root, "to", address) ||
+	       relay_activity_audience_has(root, "cc", address);
 }
 
 /* an ISO 8601 date in seconds since the epoch; 0 when absent or unreadable */

@@ -53,6 +53,8 @@ gboolean
 relay_activity_has_type(RelayActivity *self, const gchar *type);
 gboolean
 relay_activity_object_has_type(RelayActivity *self, const gchar *type);
+gboolean
+relay_activity_is_addressed_to(RelayActivity *self, const gchar *address);
 JsonObject *
 relay_activity_get_embedded_object(RelayActivity *self);
 const gchar *

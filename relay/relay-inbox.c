@@ -754,6 +754,22 @@ relay_inbox_follower_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	relay_inbox_run_job(post, job);
 }
 
+/*
+ * Pleroma and Akkoma publish through a relay with an Announce by their relay actor addressed
+ * to the relay actor and their own relay's followers, not to Public (Relay.publish, which they
+ * call for public posts only): such an Announce counts as public.
+ */
+static gboolean
+relay_inbox_is_litepub_publication(RelayInboxPost *post)
+{
+	g_autofree gchar *followers = relay_network_collection_url(post->network, "followers");
+
+	return relay_activity_has_type(post->activity, "Announce") &&
+	       (relay_activity_is_addressed_to(post->activity,
+					       relay_network_get_actor_url(post->network)) ||
+		relay_activity_is_addressed_to(post->activity, followers));
+}
+
 /* the activity is verified and its actor signed it: act on it */
 static void
 relay_inbox_dispatch(RelayInboxPost *post)
@@ -817,7 +833,7 @@ relay_inbox_dispatch(RelayInboxPost *post)
 		relay_inbox_post_answer(post, SOUP_STATUS_BAD_REQUEST, "the activity has no id");
 		return;
 	}
-	if (!activity->is_public) {
+	if (!activity->is_public && !relay_inbox_is_litepub_publication(post)) {
 		relay_inbox_post_answer(post, SOUP_STATUS_ACCEPTED, "dropped: not public");
 		return;
 	}

@@ -709,6 +709,29 @@ test_activity_public_address(void)
 	g_assert_false(relay_activity_is_public_address(NULL));
 }
 
+/* to and cc, each a string, an object or a list; nothing else counts (not bto, not object's) */
+static void
+test_activity_addressed_to(void)
+{
+	const gchar *json =
+		"{'type':'Announce','actor':'https://p.example/relay','object':'https://p.example/"
+		"o/1',"
+		"'to':['https://p.example/relay/followers',{'id':'https://r.example/actor'}],"
+		"'cc':'https://r.example/followers','bto':['https://r.example/other']}";
+	g_autoptr(GBytes) body = bytes_from_quoted(json);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(RelayActivity) activity = relay_activity_parse(body, &error);
+
+	g_assert_no_error(error);
+	g_assert_false(activity->is_public);
+	g_assert_true(relay_activity_is_addressed_to(activity, "https://r.example/actor"));
+	g_assert_true(relay_activity_is_addressed_to(activity, "https://r.example/followers"));
+	g_assert_true(
+		relay_activity_is_addressed_to(activity, "https://p.example/relay/followers"));
+	g_assert_false(relay_activity_is_addressed_to(activity, "https://r.example/other"));
+	g_assert_false(relay_activity_is_addressed_to(activity, "https://r.example/actor/"));
+}
+
 /* ---- building ---------------------------------------------------------------------------- */
 
 static JsonObject *
@@ -1501,6 +1524,7 @@ main(int argc, char **argv)
 	g_test_add_func("/relay/activity/undo-members", test_activity_undo_members);
 	g_test_add_func("/relay/activity/deep-document", test_activity_deep_document);
 	g_test_add_func("/relay/activity/public-address", test_activity_public_address);
+	g_test_add_func("/relay/activity/addressed-to", test_activity_addressed_to);
 	g_test_add_func("/relay/activity/new-id", test_activity_new_id);
 	g_test_add_func("/relay/activity/accept", test_activity_accept);
 	g_test_add_func("/relay/activity/reject", test_activity_reject);

@@ -355,6 +355,68 @@ test_forward_forms(InboxFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(relay_test_instance_count_type(fixture->c, "Create"), ==, 1);
 }
 
+/*
+ * Pleroma and Akkoma publish with an Announce by their relay actor addressed to the relay and
+ * to their own followers, not to Public (captured announce-lp.json): it is relayed. The same
+ * Announce addressed to its followers only is not.
+ */
+static void
+test_litepub_publish(InboxFixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *follow = follow_json(fixture->b, fixture->actor, NULL);
+	g_autofree gchar *b_actor = relay_test_instance_url(fixture->b, "/actor");
+	g_autofree gchar *note = relay_test_instance_url(fixture->b, "/objects/1");
+	g_autofree gchar *private_note = relay_test_instance_url(fixture->b, "/objects/2");
+	g_autofree gchar *announce = g_strdup_printf(
+		"{\"@context\":[\"https://www.w3.org/ns/activitystreams\",{\"@language\":\"und\"}],"
+		"\"actor\":\"%s\",\"bto\":[],\"cc\":[],\"id\":\"%s/activities/1\","
+		"\"object\":\"%s\",\"published\":\"2023-02-25T17:37:46.363511Z\","
+		"\"to\":[\"%s/followers\",\"%s\"],\"type\":\"Announce\"}",
+		b_actor,
+		relay_test_instance_get_origin(fixture->b),
+		note,
+		b_actor,
+		fixture->actor);
+	g_autofree gchar *followers_only =
+		g_strdup_printf("{\"actor\":\"%s\",\"id\":\"%s/activities/2\",\"object\":\"%s\","
+				"\"to\":[\"%s/followers\"],\"type\":\"Announce\"}",
+				b_actor,
+				relay_test_instance_get_origin(fixture->b),
+				private_note,
+				b_actor);
+	g_autofree gchar *response = NULL;
+	RelayTestDelivery *relayed;
+
+	subscribe_mastodon(fixture, fixture->a);
+	relay_test_instance_set_auto_accept(fixture->b, fixture->inbox);
+	g_assert_cmpuint(
+		relay_test_instance_post(fixture->b, fixture->inbox, "/actor", follow, NULL),
+		==,
+		202);
+	g_assert_true(relay_test_instance_wait_type(fixture->b, "Follow", 1, 20000));
+	g_assert_true(relay_test_instance_wait_idle(fixture->b, 20000));
+
+	g_assert_cmpuint(
+		relay_test_instance_post(fixture->b, fixture->inbox, "/actor", announce, &response),
+		==,
+		202);
+	g_assert_nonnull(strstr(response, "relayed to 1 inboxes"));
+	g_assert_true(relay_test_instance_wait_type(fixture->a, "Announce", 1, 20000));
+	relayed = relay_test_instance_find_type(fixture->a, "Announce", 0);
+	g_assert_true(relayed->verified);
+	g_assert_cmpstr(string_member(relayed->json, "actor"), ==, fixture->actor);
+	g_assert_cmpstr(string_member(relayed->json, "object"), ==, note);
+
+	g_clear_pointer(&response, g_free);
+	g_assert_cmpuint(relay_test_instance_post(
+				 fixture->b, fixture->inbox, "/actor", followers_only, &response),
+			 ==,
+			 202);
+	g_assert_nonnull(strstr(response, "not public"));
+	relay_test_instance_wait_type(fixture->a, "Announce", 2, 1000);
+	g_assert_cmpuint(relay_test_instance_count_type(fixture->a, "Announce"), ==, 1);
+}
+
 /* every refusal has its status and reason, and nothing refused is relayed */
 static void
 test_refusals(InboxFixture *fixture, gconstpointer user_data)
@@ -1057,6 +1119,7 @@ main(int argc, char **argv)
 	ADD("/relay/inbox/subscribe-mastodon", test_subscribe_mastodon);
 	ADD("/relay/inbox/subscribe-litepub", test_subscribe_litepub);
 	ADD("/relay/inbox/forward-forms", test_forward_forms);
+	ADD("/relay/inbox/litepub-publish", test_litepub_publish);
 	ADD("/relay/inbox/refusals", test_refusals);
 	ADD("/relay/inbox/unsubscribe", test_unsubscribe);
 	ADD("/relay/inbox/blocked-domain", test_blocked_domain);

@@ -3,6 +3,7 @@
 # Usage: contrib/install-deps.sh [build] [test]
 #   build: compilers, meson and the libraries (always included)
 #   test:  what the test suite needs on top
+#   interop: npm, for the interop suite's peers (Node 22 itself comes from npm)
 # Runs apt-get as root, or through sudo.
 set -eu
 
@@ -12,7 +13,8 @@ for what in "$@"; do
 	case "$what" in
 	build) ;;
 	test) packages="$packages clang-format python3" ;;
-	*) echo "install-deps: unknown set '$what' (build, test)" >&2; exit 2 ;;
+	interop) command -v npm >/dev/null 2>&1 || packages="$packages npm" ;;
+	*) echo "install-deps: unknown set '$what' (build, test, interop)" >&2; exit 2 ;;
 	esac
 done
 

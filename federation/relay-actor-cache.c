@@ -25,14 +25,38 @@
 #include "relay-json.h"
 #include "relay-keys.h"
 
+/* keys kept in memory, so that most inbox POSTs need no storage round trip for their key */
+#define RELAY_ACTOR_CACHE_MEMORY_KEYS 4096
+
 struct _RelayActorCache {
 	GObject parent_instance;
 	RelayStore *store;
 	RelayFetcher *fetcher;
 	gint64 ttl_us;
+	GHashTable *keys; /* (element-type utf8 RelayCachedKey): key id -> key, in memory */
+	GQueue key_order; /* (element-type utf8): the ids in @keys, oldest first */
+	RelayActorCacheCounters counters;
 };
 
 G_DEFINE_FINAL_TYPE(RelayActorCache, relay_actor_cache, G_TYPE_OBJECT)
+
+static gboolean
+relay_actor_cache_key_fresh(RelayActorCache *self, const RelayCachedKey *key)
+{
+	return key->fetched_at_us + self->ttl_us > g_get_real_time();
+}
+
+/* remembers @key in memory (a copy), forgetting the oldest key when full */
+static void
+relay_actor_cache_remember_key(RelayActorCache *self, const RelayCachedKey *key)
+{
+	if (g_hash_table_replace(self->keys, g_strdup(key->id), relay_cached_key_copy(key)))
+		g_queue_push_tail(&self->key_order, g_strdup(key->id));
+	while (g_queue_get_length(&self->key_order) > RELAY_ACTOR_CACHE_MEMORY_KEYS) {
+		g_autofree gchar *oldest = g_queue_pop_head(&self->key_order);
+		g_hash_table_remove(self->keys, oldest);
+	}
+}
 
 /**
  * relay_actor_cache_new:
@@ -187,6 +211,7 @@ relay_key_lookup_stored_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 	/* a key that could not be kept is still the right key: say so and go on */
 	if (!g_task_propagate_boolean(G_TASK(res), &error))
 		g_warning("cannot keep key %s: %s", lookup->key_id, error->message);
+	relay_actor_cache_remember_key(g_task_get_source_object(task), lookup->key);
 	g_task_return_pointer(
 		task, relay_cached_key_copy(lookup->key), (GDestroyNotify)relay_cached_key_free);
 }
@@ -334,6 +359,8 @@ relay_key_lookup_fetch(GTask *task)
 {
 	RelayActorCache *self = g_task_get_source_object(task);
 	RelayKeyLookup *lookup = g_task_get_task_data(task);
+
+	self->counters.key_fetches++;
 	relay_fetcher_fetch_json_async(self->fetcher,
 				       lookup->key_id,
 				       lookup->signer,
@@ -349,7 +376,9 @@ relay_key_lookup_cached_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 	RelayActorCache *self = g_task_get_source_object(task);
 	RelayCachedKey *key = g_task_propagate_pointer(G_TASK(res), NULL);
 
-	if (key != NULL && key->fetched_at_us + self->ttl_us > g_get_real_time()) {
+	if (key != NULL && relay_actor_cache_key_fresh(self, key)) {
+		self->counters.key_store_hits++;
+		relay_actor_cache_remember_key(self, key);
 		g_task_return_pointer(task, key, (GDestroyNotify)relay_cached_key_free);
 		g_object_unref(task);
 		return;
@@ -377,6 +406,7 @@ relay_actor_cache_get_key_async(RelayActorCache *self,
 {
 	GTask *task = g_task_new(self, cancellable, callback, user_data);
 	RelayKeyLookup *lookup = g_new0(RelayKeyLookup, 1);
+	RelayCachedKey *remembered;
 
 	g_task_set_source_tag(task, relay_actor_cache_get_key_async);
 	g_task_set_task_data(task, lookup, (GDestroyNotify)relay_key_lookup_free);
@@ -384,7 +414,17 @@ relay_actor_cache_get_key_async(RelayActorCache *self,
 	lookup->signer = signer != NULL ? relay_signer_ref(signer) : NULL;
 	lookup->refresh = refresh;
 	if (refresh) {
+		g_hash_table_remove(self->keys, key_id);
 		relay_key_lookup_fetch(task);
+		return;
+	}
+	remembered = g_hash_table_lookup(self->keys, key_id);
+	if (remembered != NULL && relay_actor_cache_key_fresh(self, remembered)) {
+		self->counters.key_memory_hits++;
+		g_task_return_pointer(task,
+				      relay_cached_key_copy(remembered),
+				      (GDestroyNotify)relay_cached_key_free);
+		g_object_unref(task);
 		return;
 	}
 	relay_store_run_async(self->store,
@@ -589,12 +629,28 @@ relay_actor_cache_dispose(GObject *object)
 	RelayActorCache *self = RELAY_ACTOR_CACHE(object);
 	g_clear_object(&self->store);
 	g_clear_object(&self->fetcher);
+	g_clear_pointer(&self->keys, g_hash_table_unref);
+	g_queue_clear_full(&self->key_order, g_free);
 	G_OBJECT_CLASS(relay_actor_cache_parent_class)->dispose(object);
 }
 
 static void
 relay_actor_cache_init(RelayActorCache *self)
 {
+	self->keys = g_hash_table_new_full(
+		g_str_hash, g_str_equal, g_free, (GDestroyNotify)relay_cached_key_free);
+	g_queue_init(&self->key_order);
+}
+
+/**
+ * relay_actor_cache_get_counters:
+ * @counters: (out caller-allocates): filled with the lookups since the cache was made
+ */
+void
+relay_actor_cache_get_counters(RelayActorCache *self, RelayActorCacheCounters *counters)
+{
+	g_return_if_fail(RELAY_IS_ACTOR_CACHE(self));
+	*counters = self->counters;
 }
 
 static void

@@ -11,6 +11,18 @@
 
 G_BEGIN_DECLS
 
+/**
+ * RelayActorCacheCounters:
+ * @key_memory_hits: keys found fresh in memory
+ * @key_store_hits: keys found fresh in storage
+ * @key_fetches: keys fetched from their origin (not cached, stale, or refreshed)
+ */
+typedef struct {
+	guint64 key_memory_hits;
+	guint64 key_store_hits;
+	guint64 key_fetches;
+} RelayActorCacheCounters;
+
 #define RELAY_TYPE_ACTOR_CACHE (relay_actor_cache_get_type())
 G_DECLARE_FINAL_TYPE(RelayActorCache, relay_actor_cache, RELAY, ACTOR_CACHE, GObject)
 
@@ -18,6 +30,8 @@ RelayActorCache *
 relay_actor_cache_new(RelayStore *store, RelayFetcher *fetcher, gint64 ttl_s);
 void
 relay_actor_cache_set_ttl(RelayActorCache *self, gint64 ttl_s);
+void
+relay_actor_cache_get_counters(RelayActorCache *self, RelayActorCacheCounters *counters);
 void
 relay_actor_cache_get_key_async(RelayActorCache *self,
 				const gchar *key_id,

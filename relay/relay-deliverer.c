@@ -135,6 +135,10 @@ G_DEFINE_FINAL_TYPE(RelayDeliverer, relay_deliverer, G_TYPE_OBJECT)
 enum { SIGNAL_HOST_EVICTED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = {0};
 
+/* from a few milliseconds on loopback to the hours of retries of a host that was down */
+const gdouble relay_deliverer_latency_bounds_s[RELAY_DELIVERER_LATENCY_BUCKETS] = {
+	0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600};
+
 /* what the engine knows of one host; hosts without rows and trouble are forgotten */
 typedef struct {
 	gchar *name;
@@ -544,8 +548,16 @@ relay_deliverer_settle_one(RelayDeliverer *self,
 	relay_deliverer_result_add(self, delivery, outcome, retry_at_us);
 	self->counters.outcomes[outcome]++;
 	if (outcome == RELAY_DELIVERY_OUTCOME_DONE) {
+		gint64 latency_us = MAX(now_us - delivery->created_at_us, 0);
 		self->counters.latency_count++;
-		self->counters.latency_sum_us += (guint64)MAX(now_us - delivery->created_at_us, 0);
+		self->counters.latency_sum_us += (guint64)latency_us;
+		for (guint i = 0; i < RELAY_DELIVERER_LATENCY_BUCKETS; i++) {
+			if ((gdouble)latency_us <=
+			    relay_deliverer_latency_bounds_s[i] * G_USEC_PER_SEC) {
+				self->counters.latency_buckets[i]++;
+				break;
+			}
+		}
 	}
 	relay_deliverer_log_outcome(delivery, what, outcome, retry_at_us - now_us, elapsed_us);
 	relay_delivery_free(delivery);

@@ -58,6 +58,8 @@ typedef struct {
  * @deferred: rows given back unattempted: their host was paused or busy, or the engine stopping
  * @latency_count: deliveries done
  * @latency_sum_us: the sum over them of the time from the row's creation to done
+ * @latency_buckets: how many of them took at most relay_deliverer_latency_bounds_s[i]
+ *	(and more than the bound before: not cumulative)
  * @hosts_evicted: hosts whose members were removed for failing too long
  * @in_flight: POSTs in flight now
  * @held: rows claimed and not yet settled now: being signed, waiting for a connection, posted
@@ -66,11 +68,15 @@ typedef struct {
  * The engine's counters since it was created, for /metrics; the totals are also added to the
  * store's counters (deliveries_total{outcome="done"}, ...) every few seconds and at stop.
  */
+#define RELAY_DELIVERER_LATENCY_BUCKETS 16
+extern const gdouble relay_deliverer_latency_bounds_s[RELAY_DELIVERER_LATENCY_BUCKETS];
+
 typedef struct {
 	guint64 outcomes[RELAY_DELIVERY_OUTCOME_LAST];
 	guint64 deferred;
 	guint64 latency_count;
 	guint64 latency_sum_us;
+	guint64 latency_buckets[RELAY_DELIVERER_LATENCY_BUCKETS];
 	guint64 hosts_evicted;
 	guint in_flight;
 	guint held;

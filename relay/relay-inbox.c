@@ -49,6 +49,7 @@ struct _RelayInbox {
 	gpointer wake_data;
 	guint in_flight;
 	GHashTable *requests; /* (element-type utf8 guint64): "NETWORK STATUS" -> requests */
+	guint64 signature_failures[RELAY_INBOX_SIGNATURE_FAILURE_LAST];
 };
 
 G_DEFINE_FINAL_TYPE(RelayInbox, relay_inbox, G_TYPE_OBJECT)
@@ -178,6 +179,41 @@ relay_inbox_post_answer(RelayInboxPost *post, guint status, const gchar *reason)
 	soup_server_message_set_response(
 		post->msg, "application/json", SOUP_MEMORY_TAKE, body, length);
 	soup_server_message_unpause(post->msg);
+}
+
+/* which kind of signature failure @error is; LAST when it is none (storage, transient) */
+static RelayInboxSignatureFailure
+relay_inbox_signature_failure_of(const GError *error)
+{
+	if (error == NULL || error->domain != RELAY_FED_ERROR)
+		return RELAY_INBOX_SIGNATURE_FAILURE_LAST;
+	switch (error->code) {
+	case RELAY_FED_ERROR_UNSIGNED:
+		return RELAY_INBOX_SIGNATURE_FAILURE_UNSIGNED;
+	case RELAY_FED_ERROR_MALFORMED_SIGNATURE:
+		return RELAY_INBOX_SIGNATURE_FAILURE_MALFORMED;
+	case RELAY_FED_ERROR_UNKNOWN_ALGORITHM:
+		return RELAY_INBOX_SIGNATURE_FAILURE_UNKNOWN_ALGORITHM;
+	case RELAY_FED_ERROR_MISSING_COMPONENT:
+		return RELAY_INBOX_SIGNATURE_FAILURE_MISSING_COMPONENT;
+	case RELAY_FED_ERROR_DIGEST_MISMATCH:
+		return RELAY_INBOX_SIGNATURE_FAILURE_DIGEST_MISMATCH;
+	case RELAY_FED_ERROR_STALE_DATE:
+		return RELAY_INBOX_SIGNATURE_FAILURE_STALE_DATE;
+	case RELAY_FED_ERROR_BAD_SIGNATURE:
+		return RELAY_INBOX_SIGNATURE_FAILURE_BAD_SIGNATURE;
+	case RELAY_FED_ERROR_TRANSIENT:
+		return RELAY_INBOX_SIGNATURE_FAILURE_LAST;
+	default:
+		return RELAY_INBOX_SIGNATURE_FAILURE_KEY_NOT_FOUND;
+	}
+}
+
+static void
+relay_inbox_count_signature_failure(RelayInbox *self, RelayInboxSignatureFailure failure)
+{
+	if (failure < RELAY_INBOX_SIGNATURE_FAILURE_LAST)
+		self->signature_failures[failure]++;
 }
 
 static guint
@@ -908,6 +944,8 @@ relay_inbox_key_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			return;
 		}
 		reason = g_strdup_printf("cannot get the signing key: %s", error->message);
+		relay_inbox_count_signature_failure(post->inbox,
+						    relay_inbox_signature_failure_of(error));
 		relay_inbox_post_answer(post, relay_inbox_status_for_error(error), reason);
 		return;
 	}
@@ -922,12 +960,18 @@ relay_inbox_key_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			return;
 		}
 		reason = g_strdup_printf("signature: %s", error->message);
+		relay_inbox_count_signature_failure(
+			post->inbox,
+			key == NULL ? RELAY_INBOX_SIGNATURE_FAILURE_KEY_NOT_FOUND
+				    : relay_inbox_signature_failure_of(error));
 		relay_inbox_post_answer(post, SOUP_STATUS_UNAUTHORIZED, reason);
 		return;
 	}
 	if (g_strcmp0(post->key->owner, activity->actor) != 0) {
 		g_autofree gchar *reason = g_strdup_printf(
 			"signed by %s, but the actor is %s", post->key->owner, activity->actor);
+		relay_inbox_count_signature_failure(post->inbox,
+						    RELAY_INBOX_SIGNATURE_FAILURE_ACTOR_MISMATCH);
 		relay_inbox_post_answer(post, SOUP_STATUS_UNAUTHORIZED, reason);
 		return;
 	}
@@ -992,6 +1036,7 @@ relay_inbox_post(RelayInbox *self, SoupServerMessage *msg, RelayNetwork *network
 		    relay_config_get_int(self->config, "federation", "signature-window"),
 		    &error)) {
 		g_autofree gchar *reason = g_strdup_printf("signature: %s", error->message);
+		relay_inbox_count_signature_failure(self, relay_inbox_signature_failure_of(error));
 		relay_inbox_post_answer(post, relay_inbox_status_for_error(error), reason);
 		return;
 	}
@@ -1020,6 +1065,67 @@ relay_inbox_get_in_flight(RelayInbox *self)
 {
 	g_return_val_if_fail(RELAY_IS_INBOX(self), 0);
 	return self->in_flight;
+}
+
+/**
+ * relay_inbox_signature_failure_to_string:
+ *
+ * Returns: the label of @failure in /metrics, e.g. "bad_signature"
+ */
+const gchar *
+relay_inbox_signature_failure_to_string(RelayInboxSignatureFailure failure)
+{
+	static const gchar *names[RELAY_INBOX_SIGNATURE_FAILURE_LAST] = {
+		"unsigned",
+		"malformed",
+		"unknown_algorithm",
+		"missing_component",
+		"digest_mismatch",
+		"stale_date",
+		"key_not_found",
+		"bad_signature",
+		"actor_mismatch",
+	};
+	g_return_val_if_fail(failure < RELAY_INBOX_SIGNATURE_FAILURE_LAST, NULL);
+	return names[failure];
+}
+
+/**
+ * relay_inbox_get_signature_failures:
+ *
+ * Returns: how many POSTs were refused for @failure since the inbox was made
+ */
+guint64
+relay_inbox_get_signature_failures(RelayInbox *self, RelayInboxSignatureFailure failure)
+{
+	g_return_val_if_fail(RELAY_IS_INBOX(self), 0);
+	g_return_val_if_fail(failure < RELAY_INBOX_SIGNATURE_FAILURE_LAST, 0);
+	return self->signature_failures[failure];
+}
+
+/**
+ * relay_inbox_foreach_requests:
+ * @func: called with each network, status and count
+ *
+ * Walks the counts of answered POSTs, for /metrics.
+ */
+void
+relay_inbox_foreach_requests(RelayInbox *self, RelayInboxRequestsFunc func, gpointer user_data)
+{
+	GHashTableIter iter;
+	gpointer key;
+	gpointer value;
+
+	g_return_if_fail(RELAY_IS_INBOX(self));
+	g_hash_table_iter_init(&iter, self->requests);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		const gchar *space = strrchr(key, ' ');
+		g_autofree gchar *network = g_strndup(key, (gsize)(space - (const gchar *)key));
+		func(network,
+		     (guint)g_ascii_strtoull(space + 1, NULL, 10),
+		     *(guint64 *)value,
+		     user_data);
+	}
 }
 
 /**

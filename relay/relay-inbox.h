@@ -17,6 +17,25 @@ G_BEGIN_DECLS
 #define RELAY_TYPE_INBOX (relay_inbox_get_type())
 G_DECLARE_FINAL_TYPE(RelayInbox, relay_inbox, RELAY, INBOX, GObject)
 
+/* why a signed POST was refused, for /metrics */
+typedef enum {
+	RELAY_INBOX_SIGNATURE_FAILURE_UNSIGNED,
+	RELAY_INBOX_SIGNATURE_FAILURE_MALFORMED,
+	RELAY_INBOX_SIGNATURE_FAILURE_UNKNOWN_ALGORITHM,
+	RELAY_INBOX_SIGNATURE_FAILURE_MISSING_COMPONENT,
+	RELAY_INBOX_SIGNATURE_FAILURE_DIGEST_MISMATCH,
+	RELAY_INBOX_SIGNATURE_FAILURE_STALE_DATE,
+	RELAY_INBOX_SIGNATURE_FAILURE_KEY_NOT_FOUND,
+	RELAY_INBOX_SIGNATURE_FAILURE_BAD_SIGNATURE,
+	RELAY_INBOX_SIGNATURE_FAILURE_ACTOR_MISMATCH,
+	RELAY_INBOX_SIGNATURE_FAILURE_LAST,
+} RelayInboxSignatureFailure;
+
+typedef void (*RelayInboxRequestsFunc)(const gchar *network,
+				       guint status,
+				       guint64 count,
+				       gpointer user_data);
+
 /* called after every successful enqueue so deliveries start at once */
 typedef void (*RelayInboxWakeFunc)(gpointer user_data);
 
@@ -32,5 +51,11 @@ guint
 relay_inbox_get_in_flight(RelayInbox *self);
 guint64
 relay_inbox_get_requests(RelayInbox *self, const gchar *network, guint status);
+void
+relay_inbox_foreach_requests(RelayInbox *self, RelayInboxRequestsFunc func, gpointer user_data);
+const gchar *
+relay_inbox_signature_failure_to_string(RelayInboxSignatureFailure failure);
+guint64
+relay_inbox_get_signature_failures(RelayInbox *self, RelayInboxSignatureFailure failure);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "relay-deliverer.h"
 #include "relay-inbox.h"
 #include "relay-network.h"
 #include "relay-server.h"
@@ -22,6 +23,9 @@ struct _RelayServer {
 	GHashTable *idle;     /* (element-type GSocket RelayServerIdle): kept-alive connections */
 	GHashTable *networks; /* (element-type utf8 RelayNetwork) */
 	RelayInbox *inbox;    /* (nullable) */
+	RelayDeliverer *deliverer; /* (nullable): for /metrics */
+	RelayActorCache *cache;	   /* (nullable): for /metrics */
+	gint64 started_us;	   /* wall clock */
 };
 
 /* a paused request waiting for an answer from elsewhere; answered exactly once */

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "relay-error.h"
+#include "relay-metrics.h"
 #include "relay-server-private.h"
 
 #define RELAY_SERVER_LISTEN_BACKLOG    4096
@@ -545,6 +546,19 @@ relay_server_set_inbox(RelayServer *self, RelayInbox *inbox)
 	g_set_object(&self->inbox, inbox);
 }
 
+/**
+ * relay_server_set_sources:
+ * @deliverer: (nullable): the delivery engine, whose counters /metrics shows
+ * @cache: (nullable): the actor cache, whose counters /metrics shows
+ */
+void
+relay_server_set_sources(RelayServer *self, RelayDeliverer *deliverer, RelayActorCache *cache)
+{
+	g_return_if_fail(RELAY_IS_SERVER(self));
+	g_set_object(&self->deliverer, deliverer);
+	g_set_object(&self->cache, cache);
+}
+
 static GSocket *
 relay_server_bind(GSocketAddress *address, gboolean dual_stack, GError **error)
 {
@@ -679,6 +693,8 @@ relay_server_dispose(GObject *object)
 	g_clear_pointer(&self->idle, g_hash_table_unref);
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	g_clear_object(&self->inbox);
+	g_clear_object(&self->deliverer);
+	g_clear_object(&self->cache);
 	g_clear_object(&self->soup);
 	g_clear_object(&self->store);
 	g_clear_object(&self->config);
@@ -700,9 +716,11 @@ relay_server_init(RelayServer *self)
 
 	self->soup = soup_server_new("server-header", server_header, "raw-paths", TRUE, NULL);
 	self->networks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	self->started_us = g_get_real_time();
 	relay_server_add_route(self, "/healthz", relay_server_healthz_cb);
 	relay_server_add_route(self, NULL, relay_server_default_cb);
 	relay_routes_register(self);
+	relay_metrics_register(self);
 	self->idle = g_hash_table_new_full(
 		g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)relay_server_idle_free);
 	g_signal_connect(

@@ -16,6 +16,7 @@
 
 #include "relay-store.h"
 #include "relay-test-instance.h"
+#include "relay-test-prometheus.h"
 #include "relay-test-utils.h"
 
 #define PUBLIC "https://www.w3.org/ns/activitystreams#Public"
@@ -91,6 +92,47 @@ fixture_write_config(InboxFixture *fixture, const gchar *extra)
 						 extra != NULL ? extra : "");
 	g_file_set_contents(fixture->config_path, text, -1, &error);
 	g_assert_no_error(error);
+}
+
+/* GET /metrics, parsed strictly */
+static GHashTable *
+fetch_metrics(InboxFixture *fixture)
+{
+	g_autofree gchar *url = g_strdup_printf("%s/metrics", fixture->origin);
+	g_autoptr(SoupSession) session = soup_session_new();
+	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+	g_autoptr(GBytes) body = soup_session_send_and_read(session, msg, NULL, NULL);
+	g_autofree gchar *text = NULL;
+	g_autoptr(GError) error = NULL;
+	GHashTable *samples;
+
+	g_assert_nonnull(body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	text = g_strndup(g_bytes_get_data(body, NULL), g_bytes_get_size(body));
+	samples = relay_test_prometheus_parse(text, &error);
+	g_assert_no_error(error);
+	return samples;
+}
+
+typedef struct {
+	InboxFixture *fixture;
+	const gchar *series;
+	gdouble at_least;
+} MetricWait;
+
+static gboolean
+metric_reached(gpointer user_data)
+{
+	MetricWait *wait = user_data;
+	g_autoptr(GHashTable) samples = fetch_metrics(wait->fixture);
+	return relay_test_prometheus_value(samples, wait->series) >= wait->at_least;
+}
+
+static void
+wait_until_metric(InboxFixture *fixture, const gchar *series, gdouble at_least)
+{
+	MetricWait wait = {fixture, series, at_least};
+	g_assert_true(relay_test_wait_until(NULL, metric_reached, &wait, 20000));
 }
 
 static void
@@ -1026,6 +1068,116 @@ test_forged_signature(InboxFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(relay_test_instance_count_type(fixture->c, "Create"), ==, 0);
 }
 
+/* GET /metrics: the Prometheus text format, strictly, and counters that follow what happened */
+static void
+test_metrics(InboxFixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *note = create_json(fixture->a, "counted", TRUE, NULL);
+	g_autofree gchar *forged = create_json(fixture->a, "forged", TRUE, NULL);
+	g_autofree gchar *key_id = relay_test_instance_url(fixture->a, "/users/alice#main-key");
+	g_autofree gchar *url = g_strdup_printf("%s/metrics", fixture->origin);
+	g_autofree gchar *build_info =
+		g_strdup_printf("relay_build_info{version=\"%s\"}", PACKAGE_VERSION);
+	g_autoptr(SoupSession) session = soup_session_new();
+	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+	g_autoptr(SoupMessage) post = soup_message_new("POST", url);
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(GHashTable) samples = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *text = NULL;
+	gdouble done;
+
+	subscribe_mastodon(fixture, fixture->a);
+	subscribe_mastodon(fixture, fixture->c);
+	g_assert_cmpuint(
+		relay_test_instance_post(fixture->a, fixture->inbox, "/users/alice", note, NULL),
+		==,
+		202);
+	g_assert_cmpuint(
+		relay_test_instance_post_forged(fixture->d, fixture->inbox, key_id, forged),
+		==,
+		401);
+	g_assert_true(relay_test_instance_wait_type(fixture->c, "Create", 1, 20000));
+	/* the Accepts and the Create are settled once the sinks answered */
+	g_assert_true(relay_test_instance_wait_idle(fixture->c, 20000));
+
+	body = soup_session_send_and_read(session, msg, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	g_assert_cmpstr(
+		soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL),
+		==,
+		"text/plain");
+	text = g_strndup(g_bytes_get_data(body, NULL), g_bytes_get_size(body));
+	samples = relay_test_prometheus_parse(text, &error);
+	if (samples == NULL)
+		g_test_message("%s", text);
+	g_assert_no_error(error);
+
+	g_assert_cmpfloat(relay_test_prometheus_value(samples, build_info), ==, 1);
+	g_assert_cmpfloat(
+		relay_test_prometheus_value(samples,
+					    "relay_inbox_requests_total{network=\"relay\",code="
+					    "\"202\",outcome=\"accepted\"}"),
+		==,
+		3);
+	g_assert_cmpfloat(
+		relay_test_prometheus_value(samples,
+					    "relay_inbox_requests_total{network=\"relay\",code="
+					    "\"401\",outcome=\"refused\"}"),
+		==,
+		1);
+	g_assert_cmpfloat(
+		relay_test_prometheus_value(
+			samples, "relay_signature_failures_total{reason=\"bad_signature\"}"),
+		==,
+		1);
+	g_assert_cmpfloat(relay_test_prometheus_value(
+				  samples, "relay_signature_failures_total{reason=\"stale_date\"}"),
+			  ==,
+			  0);
+	g_assert_cmpfloat(relay_test_prometheus_value(
+				  samples, "relay_members{network=\"relay\",state=\"accepted\"}"),
+			  ==,
+			  2);
+	g_assert_cmpfloat(relay_test_prometheus_value(
+				  samples, "relay_members{network=\"relay\",state=\"pending\"}"),
+			  ==,
+			  0);
+	/* two Accepts and the Create */
+	wait_until_metric(fixture, "relay_deliveries_total{outcome=\"done\"}", 3);
+	g_clear_pointer(&samples, g_hash_table_unref);
+	samples = fetch_metrics(fixture);
+	done = relay_test_prometheus_value(samples, "relay_deliveries_total{outcome=\"done\"}");
+	g_assert_cmpfloat(done, ==, 3);
+	g_assert_cmpfloat(
+		relay_test_prometheus_value(samples, "relay_delivery_latency_seconds_count"),
+		==,
+		done);
+	g_assert_cmpfloat(relay_test_prometheus_value(
+				  samples, "relay_delivery_latency_seconds_bucket{le=\"+Inf\"}"),
+			  ==,
+			  done);
+	g_assert_cmpfloat(relay_test_prometheus_value(samples, "relay_queue_deliveries"), ==, 0);
+	g_assert_cmpfloat(
+		relay_test_prometheus_value(samples, "relay_queue_oldest_age_seconds"), ==, 0);
+	/* the forged POST found alice's key in memory, then fetched it again before refusing */
+	g_assert_cmpfloat(relay_test_prometheus_value(
+				  samples, "relay_key_cache_lookups_total{result=\"memory_hit\"}"),
+			  >=,
+			  1);
+	g_assert_cmpfloat(relay_test_prometheus_value(
+				  samples, "relay_key_cache_lookups_total{result=\"miss\"}"),
+			  >=,
+			  3);
+
+	/* only GET */
+	g_clear_pointer(&body, g_bytes_unref);
+	body = soup_session_send_and_read(session, post, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(soup_message_get_status(post), ==, 405);
+}
+
 /* LitePub: a Reject of our follow-back ends the membership */
 static void
 test_follow_back_rejected(InboxFixture *fixture, gconstpointer user_data)
@@ -1132,6 +1284,7 @@ main(int argc, char **argv)
 	ADD("/relay/inbox/object-origin", test_object_origin);
 	ADD("/relay/inbox/direction-publish-only", test_direction_publish_only);
 	ADD("/relay/inbox/forged-signature", test_forged_signature);
+	ADD("/relay/inbox/metrics", test_metrics);
 	ADD("/relay/inbox/follow-back-rejected", test_follow_back_rejected);
 	ADD("/relay/inbox/fanout-rate", test_fanout_rate);
 #undef ADD

@@ -76,6 +76,15 @@ static const RelayConfigKey relay_config_keys[] = {
 	 NULL,
 	 "where to accept HTTP, comma-separated ADDRESS:PORT; ADDRESS is IPv4, [IPv6] or * for all",
 	 RELAY_CONFIG_CHECK_LISTEN},
+	{"relay",
+	 "trusted-proxies",
+	 RELAY_CONFIG_TYPE_STRING_LIST,
+	 "127.0.0.1, ::1",
+	 0,
+	 0,
+	 NULL,
+	 "addresses of reverse proxies whose X-Forwarded-For names the real client (rate limits)",
+	 RELAY_CONFIG_CHECK_ADDRESSES},
 	{"storage",
 	 "backend",
 	 RELAY_CONFIG_TYPE_ENUM,
@@ -111,6 +120,25 @@ static const RelayConfigKey relay_config_keys[] = {
 	 8388608,
 	 NULL,
 	 "largest request body accepted, in bytes; larger ones are answered 413",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"federation",
+	 "inbox-rate",
+	 RELAY_CONFIG_TYPE_INT,
+	 "50",
+	 0,
+	 1000000,
+	 NULL,
+	 "inbox POSTs a second allowed from one remote address (token bucket); more get 429; "
+	 "0: no limit",
+	 RELAY_CONFIG_CHECK_NONE},
+	{"federation",
+	 "inbox-burst",
+	 RELAY_CONFIG_TYPE_INT,
+	 "500",
+	 1,
+	 10000000,
+	 NULL,
+	 "inbox POSTs one remote address may send at once above inbox-rate",
 	 RELAY_CONFIG_CHECK_NONE},
 	{"federation",
 	 "signature-window",
@@ -727,6 +755,24 @@ relay_config_parse_listen(const gchar *item,
 }
 
 /* every item valid, at least one, none twice (compared by address, so *:80 = 0.0.0.0:80) */
+/* each item is an IPv4 or IPv6 address */
+static gboolean
+relay_config_check_addresses(gchar **items, GError **error)
+{
+	for (guint i = 0; items[i] != NULL; i++) {
+		g_autoptr(GInetAddress) address = g_inet_address_new_from_string(items[i]);
+		if (address == NULL) {
+			g_set_error(error,
+				    RELAY_ERROR,
+				    RELAY_ERROR_CONFIG,
+				    "'%s' is not an IP address",
+				    items[i]);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 static gboolean
 relay_config_check_listen(gchar **items, GError **error)
 {
@@ -1013,6 +1059,12 @@ relay_config_parse_row(RelayConfig *self,
 		if (value->list == NULL) {
 			relay_config_set_error(
 				self, error, group, row->key, "required key is missing");
+			return NULL;
+		}
+		if (row->check == RELAY_CONFIG_CHECK_ADDRESSES &&
+		    !relay_config_check_addresses(value->list, &error_local)) {
+			relay_config_set_error(
+				self, error, group, row->key, "%s", error_local->message);
 			return NULL;
 		}
 		if (row->check == RELAY_CONFIG_CHECK_LISTEN &&

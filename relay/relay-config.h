@@ -38,12 +38,14 @@ typedef enum {
  * @RELAY_CONFIG_CHECK_LISTEN: each item is ADDRESS:PORT, no duplicates, at least one
  * @RELAY_CONFIG_CHECK_PATH: a file name; a relative one is resolved against the directory of
  *	the configuration file
+ * @RELAY_CONFIG_CHECK_ADDRESSES: each item is an IPv4 or IPv6 address
  */
 typedef enum {
 	RELAY_CONFIG_CHECK_NONE,
 	RELAY_CONFIG_CHECK_URL,
 	RELAY_CONFIG_CHECK_LISTEN,
 	RELAY_CONFIG_CHECK_PATH,
+	RELAY_CONFIG_CHECK_ADDRESSES,
 } RelayConfigCheck;
 
 /**

@@ -335,6 +335,12 @@ relay_metrics_render(RelayServer *self, RelayMetricsStored *stored, gsize *lengt
 			     (gdouble)(self->started_us / G_USEC_PER_SEC),
 			     NULL);
 	relay_metrics_append_inbox(out, self->inbox);
+	relay_metrics_family(out,
+			     "relay_inbox_rate_limited_total",
+			     "counter",
+			     "POSTs answered 429 because their address sent more than inbox-rate.");
+	relay_metrics_sample(
+		out, "relay_inbox_rate_limited_total", (gdouble)self->rate_limited, NULL);
 	relay_metrics_append_deliveries(out, self->deliverer);
 	relay_metrics_append_stored(out, stored);
 	relay_metrics_append_cache(out, self->cache);

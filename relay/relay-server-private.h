@@ -10,6 +10,7 @@
 #include "relay-deliverer.h"
 #include "relay-inbox.h"
 #include "relay-network.h"
+#include "relay-rate-limit.h"
 #include "relay-server.h"
 
 G_BEGIN_DECLS
@@ -23,9 +24,11 @@ struct _RelayServer {
 	GHashTable *idle;     /* (element-type GSocket RelayServerIdle): kept-alive connections */
 	GHashTable *networks; /* (element-type utf8 RelayNetwork) */
 	RelayInbox *inbox;    /* (nullable) */
-	RelayDeliverer *deliverer; /* (nullable): for /metrics */
-	RelayActorCache *cache;	   /* (nullable): for /metrics */
-	gint64 started_us;	   /* wall clock */
+	RelayDeliverer *deliverer;  /* (nullable): for /metrics */
+	RelayActorCache *cache;	    /* (nullable): for /metrics */
+	gint64 started_us;	    /* wall clock */
+	RelayRateLimit *rate_limit; /* inbox POSTs per remote address */
+	guint64 rate_limited;	    /* POSTs answered 429 */
 };
 
 /* a paused request waiting for an answer from elsewhere; answered exactly once */

@@ -27,6 +27,9 @@
 #define RELAY_SERVER_HEALTH_TIMEOUT_MS 5000
 #define RELAY_SERVER_IDLE_TIMEOUT_S    60
 
+/* libsoup 3.2 has no name for it */
+#define RELAY_SERVER_TOO_MANY_REQUESTS 429
+
 G_DEFINE_FINAL_TYPE(RelayServer, relay_server, G_TYPE_OBJECT)
 
 static void
@@ -296,8 +299,12 @@ relay_server_refusal_written_cb(GObject *source, GAsyncResult *res, gpointer use
 }
 
 static void
-relay_server_refuse_unread(SoupServerMessage *msg, guint status, const gchar *reason)
+relay_server_refuse_unread(SoupServerMessage *msg,
+			   guint status,
+			   const gchar *reason,
+			   guint retry_after_s)
 {
+	g_autofree gchar *retry_after = NULL;
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 	g_autoptr(JsonGenerator) generator = json_generator_new();
 	g_autoptr(JsonNode) root = NULL;
@@ -314,15 +321,21 @@ relay_server_refuse_unread(SoupServerMessage *msg, guint status, const gchar *re
 	root = json_builder_get_root(builder);
 	json_generator_set_root(generator, root);
 	body = json_generator_to_data(generator, NULL);
+	if (retry_after_s > 0)
+		retry_after = g_strdup_printf("Retry-After: %u\r\n", retry_after_s);
 	response = g_strdup_printf("HTTP/1.1 %u %s\r\n"
 				   "Server: relay/%s\r\n"
 				   "Content-Type: application/json\r\n"
 				   "Content-Length: %zu\r\n"
+				   "%s"
 				   "Connection: close\r\n\r\n%s",
 				   status,
-				   soup_status_get_phrase(status),
+				   status == RELAY_SERVER_TOO_MANY_REQUESTS
+					   ? "Too Many Requests"
+					   : soup_status_get_phrase(status),
 				   PACKAGE_VERSION,
 				   strlen(body),
+				   retry_after != NULL ? retry_after : "",
 				   body);
 	stream = soup_server_message_steal_connection(msg);
 	if (stream == NULL)
@@ -341,9 +354,60 @@ relay_server_refuse_unread(SoupServerMessage *msg, guint status, const gchar *re
 					refusal);
 }
 
+/* is @address one of [relay] trusted-proxies? */
+static gboolean
+relay_server_is_trusted_proxy(RelayServer *self, const gchar *address)
+{
+	g_autoptr(GInetAddress) inet = NULL;
+	const gchar *const *proxies =
+		relay_config_get_string_list(self->config, "relay", "trusted-proxies");
+
+	/* an IPv4 client of a dual-stack socket shows as ::ffff:a.b.c.d */
+	if (g_str_has_prefix(address, "::ffff:") && strchr(address, '.') != NULL)
+		address += strlen("::ffff:");
+	inet = g_inet_address_new_from_string(address);
+	if (inet == NULL || proxies == NULL)
+		return FALSE;
+	for (guint i = 0; proxies[i] != NULL; i++) {
+		g_autoptr(GInetAddress) proxy = g_inet_address_new_from_string(proxies[i]);
+		if (proxy != NULL && g_inet_address_equal(proxy, inet))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /*
- * Limits before work: runs once the headers are read, before the body. A request body must
- * announce its length, and the length must fit [federation] max-body-bytes.
+ * The client a request comes from: the peer, or, when the peer is a trusted reverse proxy, the
+ * last address of X-Forwarded-For that is not one (proxies append the address they saw).
+ */
+static gchar *
+relay_server_client_address(RelayServer *self, SoupServerMessage *msg)
+{
+	const gchar *peer = soup_server_message_get_remote_host(msg);
+	const gchar *forwarded;
+	g_auto(GStrv) hops = NULL;
+
+	if (peer == NULL)
+		return g_strdup("unknown");
+	if (!relay_server_is_trusted_proxy(self, peer))
+		return g_strdup(peer);
+	forwarded = soup_message_headers_get_list(soup_server_message_get_request_headers(msg),
+						  "X-Forwarded-For");
+	if (forwarded == NULL)
+		return g_strdup(peer);
+	hops = g_strsplit(forwarded, ",", -1);
+	for (gint i = (gint)g_strv_length(hops) - 1; i >= 0; i--) {
+		g_strstrip(hops[i]);
+		if (hops[i][0] != '\0' && !relay_server_is_trusted_proxy(self, hops[i]))
+			return g_strdup(hops[i]);
+	}
+	return g_strdup(peer);
+}
+
+/*
+ * Limits before work: runs once the headers are read, before the body. Each remote address
+ * gets [federation] inbox-rate POSTs a second (429 with Retry-After past that); a request body
+ * must announce its length, and the length must fit [federation] max-body-bytes.
  */
 static void
 relay_server_early_cb(SoupServer *server,
@@ -356,13 +420,28 @@ relay_server_early_cb(SoupServer *server,
 	const gchar *method = soup_server_message_get_method(msg);
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 	gint64 max_body_bytes = relay_config_get_max_body_bytes(self->config);
+	g_autofree gchar *client = NULL;
+	guint retry_after_s = 0;
 	goffset length;
 
 	if (method != SOUP_METHOD_POST && method != SOUP_METHOD_PUT)
 		return;
-	if (soup_message_headers_get_encoding(headers) != SOUP_ENCODING_CONTENT_LENGTH) {
+	client = relay_server_client_address(self, msg);
+	if (!relay_rate_limit_take(
+		    self->rate_limit, client, g_get_monotonic_time(), &retry_after_s)) {
+		g_autofree gchar *reason = g_strdup_printf(
+			"too many requests from %s: try again in %u s", client, retry_after_s);
+		self->rate_limited++;
+		g_info("inbox: 429 for %s (%s)", client, path);
 		relay_server_refuse_unread(
-			msg, SOUP_STATUS_LENGTH_REQUIRED, "a request body needs a Content-Length");
+			msg, RELAY_SERVER_TOO_MANY_REQUESTS, reason, retry_after_s);
+		return;
+	}
+	if (soup_message_headers_get_encoding(headers) != SOUP_ENCODING_CONTENT_LENGTH) {
+		relay_server_refuse_unread(msg,
+					   SOUP_STATUS_LENGTH_REQUIRED,
+					   "a request body needs a Content-Length",
+					   0);
 		return;
 	}
 	length = soup_message_headers_get_content_length(headers);
@@ -372,7 +451,7 @@ relay_server_early_cb(SoupServer *server,
 							   " this relay accepts",
 							   length,
 							   max_body_bytes);
-		relay_server_refuse_unread(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, reason);
+		relay_server_refuse_unread(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, reason, 0);
 	}
 }
 
@@ -496,6 +575,18 @@ relay_server_get_idle_connections(RelayServer *self)
 	return g_hash_table_size(self->idle);
 }
 
+static void
+relay_server_apply_limits(RelayServer *self)
+{
+	guint rate = (guint)relay_config_get_int(self->config, "federation", "inbox-rate");
+	guint burst = (guint)relay_config_get_int(self->config, "federation", "inbox-burst");
+
+	if (self->rate_limit == NULL)
+		self->rate_limit = relay_rate_limit_new(rate, burst);
+	else
+		relay_rate_limit_set(self->rate_limit, rate, burst);
+}
+
 /**
  * relay_server_new:
  * @config: the configuration in force
@@ -509,6 +600,7 @@ relay_server_new(RelayConfig *config, RelayStore *store)
 	RelayServer *self = g_object_new(RELAY_TYPE_SERVER, NULL);
 	self->config = g_object_ref(config);
 	self->store = g_object_ref(store);
+	relay_server_apply_limits(self);
 	return self;
 }
 
@@ -521,6 +613,7 @@ relay_server_set_config(RelayServer *self, RelayConfig *config)
 {
 	g_return_if_fail(RELAY_IS_SERVER(self));
 	g_set_object(&self->config, config);
+	relay_server_apply_limits(self);
 }
 
 /**
@@ -695,6 +788,7 @@ relay_server_dispose(GObject *object)
 	g_clear_object(&self->inbox);
 	g_clear_object(&self->deliverer);
 	g_clear_object(&self->cache);
+	g_clear_pointer(&self->rate_limit, relay_rate_limit_free);
 	g_clear_object(&self->soup);
 	g_clear_object(&self->store);
 	g_clear_object(&self->config);

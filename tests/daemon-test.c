@@ -396,6 +396,133 @@ test_serve_body_limits(DaemonFixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(relay_test_process_wait(relay, 15000), ==, 0);
 }
 
+/* like raw_exchange(), but a connection reset also ends the answer (what came before it) */
+static gchar *
+raw_exchange_until_closed(GSocketAddress *address, const gchar *request)
+{
+	g_autoptr(GSocket) socket = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) response = g_string_new(NULL);
+	gchar buffer[1024];
+	gssize received;
+
+	socket = g_socket_new(
+		G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+	g_assert_no_error(error);
+	g_socket_set_timeout(socket, 10);
+	g_socket_connect(socket, address, NULL, &error);
+	g_assert_no_error(error);
+	/* the relay may close before it read everything: a failed send is an answer too */
+	g_socket_send(socket, request, strlen(request), NULL, NULL);
+	while ((received = g_socket_receive(socket, buffer, sizeof(buffer), NULL, &error)) > 0)
+		g_string_append_len(response, buffer, received);
+	/* a reset (ECONNRESET) is CONNECTION_CLOSED */
+	if (error != NULL)
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
+	return g_string_free(g_steal_pointer(&response), FALSE);
+}
+
+/* a POST to /nowhere from @forwarded_for (NULL: no X-Forwarded-For); returns the answer */
+static gchar *
+post_from(GSocketAddress *address, const gchar *forwarded_for)
+{
+	g_autofree gchar *forwarded =
+		forwarded_for != NULL ? g_strdup_printf("X-Forwarded-For: %s\r\n", forwarded_for)
+				      : g_strdup("");
+	g_autofree gchar *request =
+		g_strdup_printf("POST /nowhere HTTP/1.1\r\nHost: relay.example\r\n%s"
+				"Connection: close\r\nContent-Length: 2\r\n\r\n{}",
+				forwarded);
+	return raw_exchange(address, request);
+}
+
+/* inbox-rate per remote address: 429 with Retry-After past the burst; behind a trusted proxy
+ * the address is X-Forwarded-For's; headers past libsoup's bound are refused */
+static void
+test_serve_rate_limit(DaemonFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(RelayTestProcess) relay = NULL;
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, fixture->port);
+	g_autoptr(GString) huge = g_string_new("GET /healthz HTTP/1.1\r\nHost: relay.example\r\n");
+	g_autofree gchar *answer = NULL;
+
+	daemon_fixture_write_config(
+		fixture, "memory", "[federation]\ninbox-rate = 1\ninbox-burst = 3\n");
+	relay = relay_test_process_start("serve", "-c", fixture->config_path, NULL);
+	relay_test_process_expect(relay, "listening on");
+
+	/* the burst goes through to the route (404 here), then 429 */
+	for (guint i = 0; i < 3; i++) {
+		g_autofree gchar *through = post_from(address, NULL);
+		g_assert_true(g_str_has_prefix(through, "HTTP/1.1 404"));
+	}
+	answer = post_from(address, NULL);
+	g_assert_true(g_str_has_prefix(answer, "HTTP/1.1 429 Too Many Requests"));
+	g_assert_nonnull(strstr(answer, "\r\nRetry-After: 1\r\n"));
+	g_assert_nonnull(strstr(answer, "too many requests from 127.0.0.1"));
+
+	/* loopback is a trusted proxy by default: each forwarded client has its own bucket, the
+	 * last address that is not a proxy counts */
+	for (guint i = 0; i < 3; i++) {
+		g_autofree gchar *through = post_from(address, "203.0.113.9, 127.0.0.1");
+		g_assert_true(g_str_has_prefix(through, "HTTP/1.1 404"));
+	}
+	g_free(answer);
+	answer = post_from(address, "198.51.100.1, 203.0.113.9");
+	g_assert_true(g_str_has_prefix(answer, "HTTP/1.1 429"));
+	g_assert_nonnull(strstr(answer, "203.0.113.9"));
+	g_free(answer);
+	answer = post_from(address, "198.51.100.7");
+	g_assert_true(g_str_has_prefix(answer, "HTTP/1.1 404"));
+
+	/* a token comes back each second */
+	g_usleep(1100 * 1000);
+	g_free(answer);
+	answer = post_from(address, NULL);
+	g_assert_true(g_str_has_prefix(answer, "HTTP/1.1 404"));
+
+	/* GETs are not limited; a header block past 64 KiB is refused by libsoup */
+	while (huge->len < 100 * 1024)
+		g_string_append(huge, "X-Padding: 0123456789012345678901234567890123456789\r\n");
+	g_string_append(huge, "\r\n");
+	g_free(answer);
+	answer = raw_exchange_until_closed(address, huge->str);
+	g_assert_false(g_str_has_prefix(answer, "HTTP/1.1 200"));
+	/* and the relay goes on */
+	g_free(answer);
+	answer = post_from(address, "198.51.100.8");
+	g_assert_true(g_str_has_prefix(answer, "HTTP/1.1 404"));
+
+	g_subprocess_send_signal(relay->process, SIGTERM);
+	g_assert_cmpint(relay_test_process_wait(relay, 15000), ==, 0);
+}
+
+/* with no trusted proxies, X-Forwarded-For is not believed */
+static void
+test_serve_rate_limit_untrusted(DaemonFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(RelayTestProcess) relay = NULL;
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, fixture->port);
+	g_autofree gchar *answer = NULL;
+
+	daemon_fixture_write_config(fixture,
+				    "memory",
+				    "[federation]\ninbox-rate = 1\ninbox-burst = 1\n"
+				    "[relay]\ntrusted-proxies =\n");
+	relay = relay_test_process_start("serve", "-c", fixture->config_path, NULL);
+	relay_test_process_expect(relay, "listening on");
+	answer = post_from(address, "198.51.100.1");
+	g_assert_true(g_str_has_prefix(answer, "HTTP/1.1 404"));
+	g_free(answer);
+	answer = post_from(address, "198.51.100.2");
+	g_assert_true(g_str_has_prefix(answer, "HTTP/1.1 429"));
+	g_assert_nonnull(strstr(answer, "127.0.0.1"));
+	g_subprocess_send_signal(relay->process, SIGTERM);
+	g_assert_cmpint(relay_test_process_wait(relay, 15000), ==, 0);
+}
+
 typedef struct {
 	GSubprocess *process;
 	guint limit;
@@ -982,6 +1109,18 @@ main(int argc, char **argv)
 		   "memory",
 		   daemon_fixture_setup,
 		   test_serve_body_limits,
+		   daemon_fixture_teardown);
+	g_test_add("/relay/daemon/rate-limit",
+		   DaemonFixture,
+		   "memory",
+		   daemon_fixture_setup,
+		   test_serve_rate_limit,
+		   daemon_fixture_teardown);
+	g_test_add("/relay/daemon/rate-limit-untrusted",
+		   DaemonFixture,
+		   "memory",
+		   daemon_fixture_setup,
+		   test_serve_rate_limit_untrusted,
 		   daemon_fixture_teardown);
 	g_test_add("/relay/daemon/federation-documents",
 		   DaemonFixture,

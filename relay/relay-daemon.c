@@ -8,11 +8,16 @@
  * the main loop; SIGHUP reloads relay.conf (a bad file is refused and the running configuration
  * stays), SIGTERM and SIGINT stop accepting, let the work in flight finish, close storage and
  * return.
+ *
+ * Under systemd (Type=notify) every step is told to the service manager through $NOTIFY_SOCKET:
+ * READY=1 once storage is open and the node listens, RELOADING=1 when a SIGHUP reload starts and
+ * READY=1 again when it is done (taken or refused), STOPPING=1 when the drain starts.
  */
 
 #include "config.h"
 
 #include <glib-unix.h>
+#include <unistd.h>
 
 #include "relay-actor-cache.h"
 #include "relay-address-guard.h"
@@ -22,6 +27,7 @@
 #include "relay-inbox.h"
 #include "relay-log.h"
 #include "relay-network.h"
+#include "relay-sd-notify.h"
 #include "relay-server.h"
 #include "relay-store.h"
 
@@ -36,6 +42,7 @@ struct _RelayDaemon {
 	GMainLoop *loop;
 	gboolean verbose;
 	gboolean stopping;
+	gboolean reloading; /* between RELOADING=1 and its READY=1 */
 	gint64 drain_deadline_us;
 	guint drain_id;
 	guint sighup_id;
@@ -49,6 +56,7 @@ struct _RelayDaemon {
 	RelayInbox *inbox;
 	RelayDeliverer *deliverer;
 	gboolean deliverer_stopped;
+	gchar *listening; /* the addresses listened on, for STATUS= */
 };
 
 G_DEFINE_FINAL_TYPE(RelayDaemon, relay_daemon, G_TYPE_OBJECT)
@@ -90,6 +98,50 @@ relay_daemon_get_config(RelayDaemon *self)
 	return self->config;
 }
 
+/* tells the service manager about @state; nobody listening is fine, a failure only warns */
+static void
+relay_daemon_notify(RelayDaemon *self, const gchar *state)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!relay_sd_notify(state, &error))
+		g_warning("cannot notify the service manager: %s", error->message);
+}
+
+/* READY=1 with a STATUS= line that `systemctl status relay` shows; @note says what happened */
+static void
+relay_daemon_notify_ready(RelayDaemon *self, const gchar *note)
+{
+	g_autofree gchar *status = NULL;
+	g_autofree gchar *state = NULL;
+
+	if (!relay_sd_notify_enabled())
+		return;
+	status = g_strdup_printf("serving %s on %s%s%s",
+				 relay_config_get_public_url(self->config),
+				 self->listening != NULL ? self->listening : "(nothing)",
+				 note != NULL ? "; " : "",
+				 note != NULL ? note : "");
+	/* one assignment per line: a line break inside a message would start a bogus one */
+	g_strdelimit(status, "\r\n", ' ');
+	state = g_strdup_printf(
+		"READY=1\nSTATUS=%s\nMAINPID=%" G_PID_FORMAT, status, (GPid)getpid());
+	relay_daemon_notify(self, state);
+}
+
+/* a reload is done once the networks it rebuilds are settled */
+static void
+relay_daemon_reload_done(RelayDaemon *self, const gchar *note)
+{
+	if (!self->reloading || self->networks_pending > 0)
+		return;
+	self->reloading = FALSE;
+	/* after STOPPING=1 the service manager waits for the exit, not for readiness */
+	if (self->stopping)
+		return;
+	relay_daemon_notify_ready(self, note);
+}
+
 static void
 relay_daemon_networks_loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -104,6 +156,7 @@ relay_daemon_networks_loaded_cb(GObject *source, GAsyncResult *res, gpointer use
 		g_warning("networks: %s", error->message);
 		g_clear_error(&self->networks_error);
 		self->networks_error = g_steal_pointer(&error);
+		relay_daemon_reload_done(self, "networks not reloaded, see the log");
 		return;
 	}
 	if (self->server != NULL)
@@ -112,6 +165,7 @@ relay_daemon_networks_loaded_cb(GObject *source, GAsyncResult *res, gpointer use
 		relay_deliverer_set_networks(self->deliverer, networks);
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	self->networks = g_steal_pointer(&networks);
+	relay_daemon_reload_done(self, NULL);
 }
 
 /* (re)builds every configured network: rows and keys on first use, actor documents */
@@ -255,9 +309,15 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 	self->sigint_id = g_unix_signal_add(SIGINT, relay_daemon_sigterm_cb, self);
 
 	uris = relay_server_get_uris(self->server);
-	for (GSList *l = uris; l != NULL; l = l->next) {
-		g_autofree gchar *uri = g_uri_to_string(l->data);
-		g_message("listening on %s", uri);
+	{
+		g_autoptr(GString) listening = g_string_new(NULL);
+		for (GSList *l = uris; l != NULL; l = l->next) {
+			g_autofree gchar *uri = g_uri_to_string(l->data);
+			g_message("listening on %s", uri);
+			g_string_append_printf(listening, "%s%s", l != uris ? ", " : "", uri);
+		}
+		g_free(self->listening);
+		self->listening = g_string_free(g_steal_pointer(&listening), FALSE);
 	}
 	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
 	g_message("relay %s serving %s with %s storage at %s",
@@ -302,12 +362,23 @@ relay_daemon_reload(RelayDaemon *self)
 
 	if (self->stopping)
 		return;
+	if (relay_sd_notify_enabled()) {
+		g_autofree gchar *state =
+			g_strdup_printf("RELOADING=1\nMONOTONIC_USEC=%" G_GINT64_FORMAT
+					"\nSTATUS=reloading the configuration",
+					relay_sd_notify_monotonic_usec());
+		relay_daemon_notify(self, state);
+	}
+	self->reloading = TRUE;
 	config = relay_config_new_from_file(path, &warnings, &error);
 	for (guint i = 0; warnings != NULL && i < warnings->len; i++)
 		g_warning("%s", (const gchar *)g_ptr_array_index(warnings, i));
 	if (config == NULL) {
+		g_autofree gchar *note = NULL;
 		g_warning("configuration reload refused, the running configuration stays: %s",
 			  error->message);
+		note = g_strdup_printf("configuration reload refused: %s", error->message);
+		relay_daemon_reload_done(self, note);
 		return;
 	}
 	if (relay_daemon_list_differs(relay_config_get_listen(self->config),
@@ -342,6 +413,7 @@ relay_daemon_reload(RelayDaemon *self)
 	}
 	relay_log_set_level(relay_daemon_log_level(self, config));
 	relay_address_guard_install(relay_config_get_allow_private_addresses(config));
+	/* READY=1 follows once the networks are rebuilt */
 	relay_daemon_load_networks(self);
 	g_message("configuration reloaded from %s", path);
 }
@@ -390,6 +462,7 @@ relay_daemon_shutdown(RelayDaemon *self)
 		return;
 	self->stopping = TRUE;
 	g_message("stopping: no new connections, finishing the work in flight");
+	relay_daemon_notify(self, "STOPPING=1\nSTATUS=stopping: finishing the work in flight");
 	if (self->server != NULL)
 		relay_server_disconnect(self->server);
 	if (self->deliverer != NULL)
@@ -417,6 +490,8 @@ relay_daemon_run(RelayDaemon *self)
 {
 	g_return_val_if_fail(RELAY_IS_DAEMON(self), 1);
 	self->loop = g_main_loop_new(NULL, FALSE);
+	/* storage is open and every address listens: what connects now is served */
+	relay_daemon_notify_ready(self, NULL);
 	g_main_loop_run(self->loop);
 	g_clear_object(&self->server);
 	/* let the last storage callbacks run so nothing still refers to the store */
@@ -447,6 +522,7 @@ relay_daemon_dispose(GObject *object)
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	g_clear_error(&self->networks_error);
 	g_clear_pointer(&self->loop, g_main_loop_unref);
+	g_clear_pointer(&self->listening, g_free);
 	G_OBJECT_CLASS(relay_daemon_parent_class)->dispose(object);
 }
 

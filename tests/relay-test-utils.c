@@ -114,8 +114,22 @@ relay_test_child_setup(gpointer user_data)
 GSubprocess *
 relay_test_spawn(GSubprocessFlags flags, const gchar *const *argv, GError **error)
 {
+	return relay_test_spawn_with_env(flags, argv, NULL, error);
+}
+
+GSubprocess *
+relay_test_spawn_with_env(GSubprocessFlags flags,
+			  const gchar *const *argv,
+			  const gchar *const *env,
+			  GError **error)
+{
 	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(flags);
 	g_subprocess_launcher_set_child_setup(launcher, relay_test_child_setup, NULL, NULL);
+	for (guint i = 0; env != NULL && env[i] != NULL; i++) {
+		g_auto(GStrv) pair = g_strsplit(env[i], "=", 2);
+		g_assert_cmpuint(g_strv_length(pair), ==, 2);
+		g_subprocess_launcher_setenv(launcher, pair[0], pair[1], TRUE);
+	}
 	return g_subprocess_launcher_spawnv(launcher, argv, error);
 }
 

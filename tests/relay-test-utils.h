@@ -31,6 +31,12 @@ relay_test_source_path(const gchar *relative);
 /* starts a process that is killed when the test process dies, even by an assertion */
 GSubprocess *
 relay_test_spawn(GSubprocessFlags flags, const gchar *const *argv, GError **error);
+/* the same, with @env (KEY=VALUE strings, nullable) added to the test's environment */
+GSubprocess *
+relay_test_spawn_with_env(GSubprocessFlags flags,
+			  const gchar *const *argv,
+			  const gchar *const *env,
+			  GError **error);
 
 /* a loopback TCP port nobody listens on now */
 guint16

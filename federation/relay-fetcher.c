@@ -99,6 +99,8 @@ relay_fetcher_new(const RelayFetcherOptions *options, GError **error)
 	self->max_bytes = options->max_bytes;
 	self->max_redirects = options->max_redirects;
 	self->allow_private_addresses = options->allow_private_addresses;
+	/* no proxy: connections go to the addresses the SSRF guard checked, and GIO does not ask
+	 * desktop settings (dconf) what proxy to use */
 	self->session = soup_session_new_with_options("user-agent",
 						      options->user_agent,
 						      "timeout",
@@ -107,6 +109,8 @@ relay_fetcher_new(const RelayFetcherOptions *options, GError **error)
 						      60,
 						      "max-conns-per-host",
 						      4,
+						      "proxy-resolver",
+						      NULL,
 						      NULL);
 	if (options->tls_ca_file != NULL) {
 		g_autoptr(GTlsDatabase) database =

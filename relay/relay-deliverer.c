@@ -286,7 +286,8 @@ relay_deliverer_session_new(const RelayDelivererOptions *options, GError **error
 	g_autoptr(SoupSession) session = NULL;
 	guint per_host = MAX(options->max_connections_per_host, 1);
 
-	/* max-conns is session-wide (default 10): every row in flight may need its own */
+	/* max-conns is session-wide (default 10): every row in flight may need its own; no proxy,
+	 * as for fetches (the SSRF guard checks the addresses connected to) */
 	session = soup_session_new_with_options("user-agent",
 						options->user_agent,
 						"timeout",
@@ -297,6 +298,8 @@ relay_deliverer_session_new(const RelayDelivererOptions *options, GError **error
 						per_host,
 						"max-conns",
 						MAX(options->max_in_flight, per_host),
+						"proxy-resolver",
+						NULL,
 						NULL);
 	if (options->tls_ca_file != NULL) {
 		g_autoptr(GTlsDatabase) database =

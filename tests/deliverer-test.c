@@ -1000,7 +1000,7 @@ test_keepalive(Fixture *fixture, gconstpointer user_data)
 
 	/* the cause, for the record: without SOUP_MESSAGE_IDEMPOTENT each POST connects anew */
 	g_hash_table_remove_all(sink->peers);
-	bare = soup_session_new_with_options("max-conns-per-host", 4, NULL);
+	bare = soup_session_new_with_options("max-conns-per-host", 4, "proxy-resolver", NULL, NULL);
 	for (guint i = 0; i < 20; i++) {
 		g_autofree gchar *inbox = sink_inbox(sink, "/control");
 		g_autoptr(SoupMessage) msg = soup_message_new(SOUP_METHOD_POST, inbox);

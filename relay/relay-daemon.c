@@ -16,6 +16,9 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <sys/resource.h>
+
 #include <glib-unix.h>
 #include <unistd.h>
 
@@ -220,6 +223,19 @@ relay_daemon_fetcher_new(RelayConfig *config, GError **error)
 	return relay_fetcher_new(&options, error);
 }
 
+/* a connection kept alive to each member needs a file descriptor each: take what is allowed */
+static void
+relay_daemon_raise_file_limit(void)
+{
+	struct rlimit files = {0};
+
+	if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur >= files.rlim_max)
+		return;
+	files.rlim_cur = files.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &files) != 0)
+		g_debug("cannot raise the open files limit: %s", g_strerror(errno));
+}
+
 /**
  * relay_daemon_start:
  *
@@ -234,6 +250,7 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 
 	g_return_val_if_fail(RELAY_IS_DAEMON(self), FALSE);
 	relay_log_set_level(relay_daemon_log_level(self, self->config));
+	relay_daemon_raise_file_limit();
 
 	/* delivery: an https node talks https to its peers, which needs GIO's TLS backend */
 	if (g_str_has_prefix(relay_config_get_public_url(self->config), "https:") &&

@@ -53,6 +53,8 @@
 
 #include "config.h"
 
+#include <sys/resource.h>
+
 #include <string.h>
 #include <unistd.h>
 
@@ -101,7 +103,11 @@ struct _RelayDeliverer {
 	gchar *user_agent;
 	gchar *claimer;
 	GHashTable *networks; /* (nullable) (element-type utf8 RelayNetwork) */
-	SoupSession *session;
+	/* hosts are spread over several sessions: libsoup 3.2 looks at every connection of a
+	 * session (a recv() on each idle one) each time it sends a message, so one session with a
+	 * kept-alive connection to each of a thousand members costs a thousand system calls a
+	 * delivery */
+	GPtrArray *sessions; /* (element-type SoupSession) */
 	GThreadPool *sign_pool;
 	RelayDelivererSignHook sign_hook;
 	gpointer sign_hook_data;
@@ -279,15 +285,28 @@ relay_deliverer_lease_us(RelayDeliverer *self)
 	return (gint64)lease_s * G_USEC_PER_SEC;
 }
 
+/* how many sessions the hosts are spread over (see RelayDeliverer.sessions) */
+#define RELAY_DELIVERER_SESSIONS 64
+
 /* a session, or %NULL when the CA file does not load */
 static SoupSession *
 relay_deliverer_session_new(const RelayDelivererOptions *options, GError **error)
 {
 	g_autoptr(SoupSession) session = NULL;
 	guint per_host = MAX(options->max_connections_per_host, 1);
+	guint max_conns = MAX(options->max_in_flight, per_host);
+	struct rlimit files = {0};
 
-	/* max-conns is session-wide (default 10): every row in flight may need its own; no proxy,
-	 * as for fetches (the SSRF guard checks the addresses connected to) */
+	/* max-conns counts idle connections too: libsoup closes an idle one to open another past
+	 * it. A relay delivers to every member in turn, so keep-alive only works when every
+	 * member's connection can stay open: the sessions share half the file descriptors */
+	if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY)
+		max_conns = MAX(max_conns,
+				(guint)MIN(files.rlim_cur / 2, 65536) / RELAY_DELIVERER_SESSIONS);
+	else
+		max_conns = MAX(max_conns, 65536 / RELAY_DELIVERER_SESSIONS);
+
+	/* no proxy, as for fetches (the SSRF guard checks the addresses connected to) */
 	session = soup_session_new_with_options("user-agent",
 						options->user_agent,
 						"timeout",
@@ -297,7 +316,7 @@ relay_deliverer_session_new(const RelayDelivererOptions *options, GError **error
 						"max-conns-per-host",
 						per_host,
 						"max-conns",
-						MAX(options->max_in_flight, per_host),
+						max_conns,
 						"proxy-resolver",
 						NULL,
 						NULL);
@@ -1151,7 +1170,8 @@ relay_deliverer_job_start(RelayDeliverer *self, RelayDelivererHost *host, RelayD
 
 	job->self = g_object_ref(self);
 	job->delivery = delivery;
-	job->session = g_object_ref(self->session);
+	job->session = g_object_ref(g_ptr_array_index(
+		self->sessions, g_str_hash(delivery->host) % self->sessions->len));
 	job->cancellable = g_cancellable_new();
 	job->retry_after_us = -1;
 	job->state = RELAY_DELIVERER_JOB_SIGNING;
@@ -1625,13 +1645,17 @@ relay_deliverer_set_options(RelayDeliverer *self,
 			    const RelayDelivererOptions *options,
 			    GError **error)
 {
-	g_autoptr(SoupSession) session = NULL;
+	g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func(g_object_unref);
 
 	g_return_val_if_fail(RELAY_IS_DELIVERER(self), FALSE);
-	session = relay_deliverer_session_new(options, error);
-	if (session == NULL)
-		return FALSE;
-	g_set_object(&self->session, session);
+	for (guint i = 0; i < RELAY_DELIVERER_SESSIONS; i++) {
+		SoupSession *session = relay_deliverer_session_new(options, error);
+		if (session == NULL)
+			return FALSE;
+		g_ptr_array_add(sessions, session);
+	}
+	g_clear_pointer(&self->sessions, g_ptr_array_unref);
+	self->sessions = g_steal_pointer(&sessions);
 	self->options = *options;
 	g_free(self->tls_ca_file);
 	self->tls_ca_file = g_strdup(options->tls_ca_file);
@@ -1910,9 +1934,9 @@ relay_deliverer_dispose(GObject *object)
 	g_clear_handle_id(&self->stop_grace_id, g_source_remove);
 	if (self->sign_pool != NULL)
 		g_thread_pool_free(g_steal_pointer(&self->sign_pool), FALSE, TRUE);
-	if (self->session != NULL)
-		soup_session_abort(self->session);
-	g_clear_object(&self->session);
+	for (guint i = 0; self->sessions != NULL && i < self->sessions->len; i++)
+		soup_session_abort(g_ptr_array_index(self->sessions, i));
+	g_clear_pointer(&self->sessions, g_ptr_array_unref);
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	G_OBJECT_CLASS(relay_deliverer_parent_class)->dispose(object);
 }

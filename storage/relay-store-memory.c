@@ -1123,6 +1123,128 @@ relay_store_memory_counters_get(RelayStore *store, GCancellable *cancellable, GE
 	return g_steal_pointer(&array);
 }
 
+/* the queue by host, for the admin commands */
+
+static gint
+relay_store_memory_pending_host_cmp(gconstpointer a, gconstpointer b)
+{
+	const RelayPendingHost *host_a = *(const RelayPendingHost *const *)a;
+	const RelayPendingHost *host_b = *(const RelayPendingHost *const *)b;
+
+	if (host_a->queued != host_b->queued)
+		return host_a->queued > host_b->queued ? -1 : 1;
+	return g_strcmp0(host_a->host, host_b->host);
+}
+
+static GPtrArray *
+relay_store_memory_delivery_pending_hosts(RelayStore *store,
+					  GCancellable *cancellable,
+					  GError **error)
+{
+	RelayStoreMemory *self = RELAY_STORE_MEMORY(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GHashTable) by_host = NULL;
+	g_autoptr(GPtrArray) hosts = NULL;
+	GHashTableIter iter;
+	gpointer key;
+
+	if (!relay_store_memory_check_open(self, error))
+		return NULL;
+	hosts = g_ptr_array_new_with_free_func((GDestroyNotify)relay_pending_host_free);
+	by_host = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_iter_init(&iter, self->rows);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		const RelayStoreMemoryRow *row = key;
+		RelayPendingHost *host = g_hash_table_lookup(by_host, row->host);
+
+		if (host == NULL) {
+			host = relay_pending_host_new(row->host);
+			host->oldest_created_us = row->activity->created_at_us;
+			g_ptr_array_add(hosts, host);
+			g_hash_table_insert(by_host, row->host, host);
+		}
+		host->queued++;
+		host->oldest_created_us =
+			MIN(host->oldest_created_us, row->activity->created_at_us);
+		if (row->claimed) {
+			host->claimed++;
+			continue;
+		}
+		if (host->next_attempt_us == 0 || row->due_us < host->next_attempt_us)
+			host->next_attempt_us = row->due_us;
+	}
+	g_ptr_array_sort(hosts, relay_store_memory_pending_host_cmp);
+	return g_steal_pointer(&hosts);
+}
+
+/* the rows of @host; the mutex is held */
+static GPtrArray *
+relay_store_memory_host_rows(RelayStoreMemory *self, const gchar *host)
+{
+	GPtrArray *rows = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer key;
+
+	g_hash_table_iter_init(&iter, self->rows);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		RelayStoreMemoryRow *row = key;
+		if (g_strcmp0(row->host, host) == 0)
+			g_ptr_array_add(rows, row);
+	}
+	return rows;
+}
+
+static gboolean
+relay_store_memory_delivery_reschedule_host(RelayStore *store,
+					    const gchar *host,
+					    gint64 due_us,
+					    guint64 *out_rescheduled,
+					    GCancellable *cancellable,
+					    GError **error)
+{
+	RelayStoreMemory *self = RELAY_STORE_MEMORY(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GPtrArray) rows = NULL;
+	guint64 rescheduled = 0;
+
+	if (!relay_store_memory_check_open(self, error) ||
+	    !relay_store_memory_check_string(host, "the host", error))
+		return FALSE;
+	rows = relay_store_memory_host_rows(self, host);
+	for (guint i = 0; i < rows->len; i++) {
+		RelayStoreMemoryRow *row = g_ptr_array_index(rows, i);
+		if (row->claimed || row->due_us <= due_us)
+			continue;
+		relay_store_memory_row_reschedule(self, row, due_us);
+		rescheduled++;
+	}
+	if (out_rescheduled != NULL)
+		*out_rescheduled = rescheduled;
+	return TRUE;
+}
+
+static gboolean
+relay_store_memory_delivery_drop_host(RelayStore *store,
+				      const gchar *host,
+				      guint64 *out_dropped,
+				      GCancellable *cancellable,
+				      GError **error)
+{
+	RelayStoreMemory *self = RELAY_STORE_MEMORY(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GPtrArray) rows = NULL;
+
+	if (!relay_store_memory_check_open(self, error) ||
+	    !relay_store_memory_check_string(host, "the host", error))
+		return FALSE;
+	rows = relay_store_memory_host_rows(self, host);
+	for (guint i = 0; i < rows->len; i++)
+		relay_store_memory_row_drop(self, g_ptr_array_index(rows, i));
+	if (out_dropped != NULL)
+		*out_dropped = rows->len;
+	return TRUE;
+}
+
 static void
 relay_store_memory_finalize(GObject *object)
 {
@@ -1178,4 +1300,7 @@ relay_store_memory_class_init(RelayStoreMemoryClass *klass)
 	store_class->delivery_stats = relay_store_memory_delivery_stats;
 	store_class->counters_add = relay_store_memory_counters_add;
 	store_class->counters_get = relay_store_memory_counters_get;
+	store_class->delivery_pending_hosts = relay_store_memory_delivery_pending_hosts;
+	store_class->delivery_reschedule_host = relay_store_memory_delivery_reschedule_host;
+	store_class->delivery_drop_host = relay_store_memory_delivery_drop_host;
 }

@@ -479,3 +479,26 @@ relay_counter_free(RelayCounter *self)
 	g_free(self->name);
 	g_free(self);
 }
+
+/**
+ * relay_pending_host_new:
+ * @host: a delivery host
+ *
+ * Returns: (transfer full): the queue of @host, empty
+ */
+RelayPendingHost *
+relay_pending_host_new(const gchar *host)
+{
+	RelayPendingHost *self = g_new0(RelayPendingHost, 1);
+	self->host = g_strdup(host);
+	return self;
+}
+
+void
+relay_pending_host_free(RelayPendingHost *self)
+{
+	if (self == NULL)
+		return;
+	g_free(self->host);
+	g_free(self);
+}

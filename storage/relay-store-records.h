@@ -225,4 +225,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayFanout, relay_fanout_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayDelivery, relay_delivery_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayCounter, relay_counter_free)
 
+/* the deliveries queued for one host, for `relay queue` */
+typedef struct {
+	gchar *host;		  /* as in RelayDelivery: lower case, with ":PORT" when named */
+	guint64 queued;		  /* rows waiting, claimed ones included */
+	guint64 claimed;	  /* rows claimed and not yet settled */
+	gint64 oldest_created_us; /* creation of the oldest row */
+	gint64 next_attempt_us;	  /* the earliest due time of a row not claimed; 0 if none */
+} RelayPendingHost;
+
+RelayPendingHost *
+relay_pending_host_new(const gchar *host);
+void
+relay_pending_host_free(RelayPendingHost *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayPendingHost, relay_pending_host_free)
+
 G_END_DECLS

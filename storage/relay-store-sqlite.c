@@ -1425,6 +1425,137 @@ relay_store_sqlite_counters_get(RelayStore *store, GCancellable *cancellable, GE
 		self, stmt, (gpointer)counter_from_row, (GDestroyNotify)relay_counter_free, error);
 }
 
+/* the queue by host, for the admin commands */
+
+static RelayPendingHost *
+pending_host_from_row(sqlite3_stmt *stmt)
+{
+	RelayPendingHost *host =
+		relay_pending_host_new((const gchar *)sqlite3_column_text(stmt, 0));
+	host->queued = (guint64)sqlite3_column_int64(stmt, 1);
+	host->claimed = (guint64)sqlite3_column_int64(stmt, 2);
+	host->oldest_created_us = sqlite3_column_int64(stmt, 3);
+	host->next_attempt_us = sqlite3_column_int64(stmt, 4); /* NULL reads as 0 */
+	return host;
+}
+
+static GPtrArray *
+relay_store_sqlite_delivery_pending_hosts(RelayStore *store,
+					  GCancellable *cancellable,
+					  GError **error)
+{
+	RelayStoreSqlite *self = RELAY_STORE_SQLITE(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(
+		self,
+		"SELECT host, count(*), sum(claimer IS NOT NULL), min(created_at), "
+		"min(CASE WHEN claimer IS NULL THEN next_attempt_at END) "
+		"FROM deliveries GROUP BY host ORDER BY count(*) DESC, host",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	return relay_store_sqlite_collect(self,
+					  stmt,
+					  (gpointer)pending_host_from_row,
+					  (GDestroyNotify)relay_pending_host_free,
+					  error);
+}
+
+static gboolean
+relay_store_sqlite_delivery_reschedule_host(RelayStore *store,
+					    const gchar *host,
+					    gint64 due_us,
+					    guint64 *out_rescheduled,
+					    GCancellable *cancellable,
+					    GError **error)
+{
+	RelayStoreSqlite *self = RELAY_STORE_SQLITE(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(
+		self,
+		"UPDATE deliveries SET next_attempt_at = ?2 "
+		"WHERE host = ?1 AND claimer IS NULL AND next_attempt_at > ?2",
+		error);
+
+	if (stmt == NULL)
+		return FALSE;
+	bind_text(stmt, 1, host);
+	sqlite3_bind_int64(stmt, 2, due_us);
+	if (!relay_store_sqlite_step_done(self, stmt, error))
+		return FALSE;
+	if (out_rescheduled != NULL)
+		*out_rescheduled = (guint64)sqlite3_changes64(self->db);
+	return TRUE;
+}
+
+/* drops the rows of @host and the bodies left without rows; in a transaction, mutex held */
+static gboolean
+relay_store_sqlite_drop_host_locked(RelayStoreSqlite *self,
+				    const gchar *host,
+				    guint64 *out_dropped,
+				    GError **error)
+{
+	g_autoptr(GHashTable) activities =
+		g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	g_autoptr(RelaySqliteStmt) drop = relay_store_sqlite_prepare(
+		self, "DELETE FROM deliveries WHERE host = ?1 RETURNING activity_id", error);
+	g_autoptr(RelaySqliteStmt) collect = NULL;
+	GHashTableIter iter;
+	gpointer key;
+	guint64 dropped = 0;
+	gint rc;
+
+	if (drop == NULL)
+		return FALSE;
+	bind_text(drop, 1, host);
+	while ((rc = sqlite3_step(drop)) == SQLITE_ROW) {
+		gint64 activity_id = sqlite3_column_int64(drop, 0);
+		g_hash_table_add(activities, g_memdup2(&activity_id, sizeof(gint64)));
+		dropped++;
+	}
+	if (rc != SQLITE_DONE) {
+		relay_store_sqlite_set_error(self, rc, error);
+		return FALSE;
+	}
+	collect = relay_store_sqlite_prepare(
+		self,
+		"DELETE FROM activities WHERE id = ?1 AND "
+		"NOT EXISTS (SELECT 1 FROM deliveries WHERE activity_id = ?1)",
+		error);
+	if (collect == NULL)
+		return FALSE;
+	g_hash_table_iter_init(&iter, activities);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		sqlite3_bind_int64(collect, 1, *(gint64 *)key);
+		if (!relay_store_sqlite_step_done(self, collect, error))
+			return FALSE;
+		sqlite3_reset(collect);
+	}
+	if (out_dropped != NULL)
+		*out_dropped = dropped;
+	return TRUE;
+}
+
+static gboolean
+relay_store_sqlite_delivery_drop_host(RelayStore *store,
+				      const gchar *host,
+				      guint64 *out_dropped,
+				      GCancellable *cancellable,
+				      GError **error)
+{
+	RelayStoreSqlite *self = RELAY_STORE_SQLITE(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+
+	if (!relay_store_sqlite_begin(self, error))
+		return FALSE;
+	if (!relay_store_sqlite_drop_host_locked(self, host, out_dropped, error) ||
+	    !relay_store_sqlite_commit(self, error)) {
+		relay_store_sqlite_rollback(self);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static void
 relay_store_sqlite_finalize(GObject *object)
 {
@@ -1486,4 +1617,7 @@ relay_store_sqlite_class_init(RelayStoreSqliteClass *klass)
 	store_class->delivery_stats = relay_store_sqlite_delivery_stats;
 	store_class->counters_add = relay_store_sqlite_counters_add;
 	store_class->counters_get = relay_store_sqlite_counters_get;
+	store_class->delivery_pending_hosts = relay_store_sqlite_delivery_pending_hosts;
+	store_class->delivery_reschedule_host = relay_store_sqlite_delivery_reschedule_host;
+	store_class->delivery_drop_host = relay_store_sqlite_delivery_drop_host;
 }

@@ -675,6 +675,66 @@ relay_store_counters_get(RelayStore *self, GCancellable *cancellable, GError **e
 	return RELAY_STORE_GET_CLASS(self)->counters_get(self, cancellable, error);
 }
 
+/**
+ * relay_store_delivery_pending_hosts:
+ *
+ * The queue grouped by the host of each row's inbox, the longest queue first (then by host).
+ *
+ * Returns: (transfer container) (element-type RelayPendingHost): one entry per host with rows
+ */
+GPtrArray *
+relay_store_delivery_pending_hosts(RelayStore *self, GCancellable *cancellable, GError **error)
+{
+	RELAY_STORE_VFUNC_CHECK(self, delivery_pending_hosts, error, NULL);
+	return RELAY_STORE_GET_CLASS(self)->delivery_pending_hosts(self, cancellable, error);
+}
+
+/**
+ * relay_store_delivery_reschedule_host:
+ * @host: a delivery host, as in #RelayDelivery
+ * @due_us: the new due time
+ * @out_rescheduled: (out) (optional): how many rows were moved
+ *
+ * Makes the rows of @host that are not claimed and due after @due_us due at @due_us, e.g. to
+ * retry a host now instead of at its backoff time. Claimed rows are left alone.
+ */
+gboolean
+relay_store_delivery_reschedule_host(RelayStore *self,
+				     const gchar *host,
+				     gint64 due_us,
+				     guint64 *out_rescheduled,
+				     GCancellable *cancellable,
+				     GError **error)
+{
+	RELAY_STORE_VFUNC_CHECK(self, delivery_reschedule_host, error, FALSE);
+	if (out_rescheduled != NULL)
+		*out_rescheduled = 0;
+	return RELAY_STORE_GET_CLASS(self)->delivery_reschedule_host(
+		self, host, due_us, out_rescheduled, cancellable, error);
+}
+
+/**
+ * relay_store_delivery_drop_host:
+ * @host: a delivery host, as in #RelayDelivery
+ * @out_dropped: (out) (optional): how many rows were dropped
+ *
+ * Drops every row of @host, claimed ones included (a POST in flight still ends, but its row is
+ * not retried), in one transaction, and the bodies no row refers to any more.
+ */
+gboolean
+relay_store_delivery_drop_host(RelayStore *self,
+			       const gchar *host,
+			       guint64 *out_dropped,
+			       GCancellable *cancellable,
+			       GError **error)
+{
+	RELAY_STORE_VFUNC_CHECK(self, delivery_drop_host, error, FALSE);
+	if (out_dropped != NULL)
+		*out_dropped = 0;
+	return RELAY_STORE_GET_CLASS(self)->delivery_drop_host(
+		self, host, out_dropped, cancellable, error);
+}
+
 /* main-context wrappers */
 
 static void

@@ -146,6 +146,22 @@ struct _RelayStoreClass {
 				 GError **error);
 	GPtrArray *(*counters_get)(RelayStore *self, GCancellable *cancellable, GError **error);
 
+	/* the queue by host, for the admin commands */
+	GPtrArray *(*delivery_pending_hosts)(RelayStore *self,
+					     GCancellable *cancellable,
+					     GError **error);
+	gboolean (*delivery_reschedule_host)(RelayStore *self,
+					     const gchar *host,
+					     gint64 due_us,
+					     guint64 *out_rescheduled,
+					     GCancellable *cancellable,
+					     GError **error);
+	gboolean (*delivery_drop_host)(RelayStore *self,
+				       const gchar *host,
+				       guint64 *out_dropped,
+				       GCancellable *cancellable,
+				       GError **error);
+
 	gpointer padding[8];
 };
 
@@ -327,6 +343,23 @@ GPtrArray *
 relay_store_counters_get(RelayStore *self,
 			 GCancellable *cancellable,
 			 GError **error) G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray *
+relay_store_delivery_pending_hosts(RelayStore *self,
+				   GCancellable *cancellable,
+				   GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+relay_store_delivery_reschedule_host(RelayStore *self,
+				     const gchar *host,
+				     gint64 due_us,
+				     guint64 *out_rescheduled,
+				     GCancellable *cancellable,
+				     GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+relay_store_delivery_drop_host(RelayStore *self,
+			       const gchar *host,
+			       guint64 *out_dropped,
+			       GCancellable *cancellable,
+			       GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* main-context API */
 void

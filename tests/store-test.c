@@ -1567,6 +1567,124 @@ test_delivery_threads(StoreFixture *fixture, gconstpointer user_data)
 	g_mutex_clear(&claimers.mutex);
 }
 
+static GPtrArray *
+test_pending_hosts(RelayStore *store)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) hosts = relay_store_delivery_pending_hosts(store, NULL, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(hosts);
+	return g_steal_pointer(&hosts);
+}
+
+static void
+test_assert_pending_host(GPtrArray *hosts,
+			 guint index,
+			 const gchar *host,
+			 guint64 queued,
+			 guint64 claimed,
+			 gint64 oldest_created_us,
+			 gint64 next_attempt_us)
+{
+	const RelayPendingHost *entry;
+
+	g_assert_cmpuint(index, <, hosts->len);
+	entry = g_ptr_array_index(hosts, index);
+	g_assert_cmpstr(entry->host, ==, host);
+	g_assert_cmpuint(entry->queued, ==, queued);
+	g_assert_cmpuint(entry->claimed, ==, claimed);
+	g_assert_cmpint(entry->oldest_created_us, ==, oldest_created_us);
+	g_assert_cmpint(entry->next_attempt_us, ==, next_attempt_us);
+}
+
+/* the queue by host: counts, ages and due times, rescheduling a host, dropping a host */
+static void
+test_delivery_pending_hosts(StoreFixture *fixture, gconstpointer user_data)
+{
+	RelayStore *store = fixture->store;
+	g_autoptr(GPtrArray) fanouts = test_fanouts_new();
+	g_autoptr(GPtrArray) hosts = NULL;
+	g_autoptr(GPtrArray) batch = NULL;
+	g_autoptr(GBytes) body_a = test_body_new("https://o.example/hosts-a");
+	g_autoptr(GBytes) body_b = test_body_new("https://o.example/hosts-b");
+	g_autoptr(GError) error = NULL;
+	RelayFanout *fanout;
+	guint64 count = 99;
+
+	test_put_network(store, "alpha");
+	hosts = test_pending_hosts(store);
+	g_assert_cmpuint(hosts->len, ==, 0);
+	g_clear_pointer(&hosts, g_ptr_array_unref);
+
+	/* A: two inboxes on h1, one on h2 with a port; B, later: one on h1 */
+	fanout = relay_fanout_new("alpha", body_a);
+	relay_fanout_add_inbox(fanout, "https://H1.example/inbox");
+	relay_fanout_add_inbox(fanout, "https://h1.example/users/x/inbox");
+	relay_fanout_add_inbox(fanout, "https://h2.example:8443/inbox");
+	g_ptr_array_add(fanouts, fanout);
+	test_enqueue(store, fanouts, NOW_US);
+	g_ptr_array_set_size(fanouts, 0);
+	fanout = relay_fanout_new("alpha", body_b);
+	relay_fanout_add_inbox(fanout, "https://h1.example/inbox");
+	g_ptr_array_add(fanouts, fanout);
+	test_enqueue(store, fanouts, NOW_US + 10);
+
+	hosts = test_pending_hosts(store);
+	g_assert_cmpuint(hosts->len, ==, 2);
+	test_assert_pending_host(hosts, 0, "h1.example", 3, 0, NOW_US, NOW_US);
+	test_assert_pending_host(hosts, 1, "h2.example:8443", 1, 0, NOW_US, NOW_US);
+	g_clear_pointer(&hosts, g_ptr_array_unref);
+
+	/* a claimed row counts as queued and claimed, and its lease is not a due time */
+	batch = test_claim(store, NOW_US + 20, 1, LEASE_US, "w");
+	g_assert_cmpuint(batch->len, ==, 1);
+	g_assert_cmpstr(((RelayDelivery *)g_ptr_array_index(batch, 0))->host, ==, "h1.example");
+	hosts = test_pending_hosts(store);
+	test_assert_pending_host(hosts, 0, "h1.example", 3, 1, NOW_US, NOW_US);
+	g_clear_pointer(&hosts, g_ptr_array_unref);
+	test_settle_all(store, batch, RELAY_DELIVERY_OUTCOME_RETRY, NOW_US + 1000);
+	g_clear_pointer(&batch, g_ptr_array_unref);
+
+	/* rescheduling moves the rows due later (the retry, and B's row), not the one due now */
+	g_assert_true(relay_store_delivery_reschedule_host(
+		store, "h1.example", NOW_US + 5, &count, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count, ==, 2);
+	batch = test_claim(store, NOW_US + 5, 10, LEASE_US, "w");
+	g_assert_cmpuint(batch->len, ==, 4);
+	hosts = test_pending_hosts(store);
+	test_assert_pending_host(hosts, 0, "h1.example", 3, 3, NOW_US, 0);
+	g_clear_pointer(&hosts, g_ptr_array_unref);
+
+	/* claimed rows are not rescheduled; an unknown host has nothing to move */
+	g_assert_true(relay_store_delivery_reschedule_host(
+		store, "h1.example", NOW_US, &count, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count, ==, 0);
+	g_assert_true(relay_store_delivery_reschedule_host(
+		store, "nowhere.example", NOW_US, NULL, NULL, &error));
+	g_assert_no_error(error);
+
+	/* dropping h1 takes its rows, claimed or not, and B's body with them */
+	g_assert_true(relay_store_delivery_drop_host(store, "h1.example", &count, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count, ==, 3);
+	test_assert_stats(store, 1, 1, 1, NOW_US);
+	hosts = test_pending_hosts(store);
+	g_assert_cmpuint(hosts->len, ==, 1);
+	test_assert_pending_host(hosts, 0, "h2.example:8443", 1, 1, NOW_US, 0);
+	g_clear_pointer(&hosts, g_ptr_array_unref);
+	g_assert_true(
+		relay_store_delivery_drop_host(store, "nowhere.example", &count, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count, ==, 0);
+
+	/* settling the dropped rows later is harmless */
+	test_settle_all(store, batch, RELAY_DELIVERY_OUTCOME_DONE, 0);
+	test_assert_stats(store, 0, 0, 0, 0);
+}
+
 /* the main-context wrappers */
 
 typedef struct {
@@ -2092,6 +2210,7 @@ static const struct {
 	{"delivery-seen", test_delivery_seen},
 	{"delivery-invalid", test_delivery_invalid},
 	{"delivery-threads", test_delivery_threads},
+	{"delivery-pending-hosts", test_delivery_pending_hosts},
 	{"counters", test_counters},
 	{"async", test_async},
 	{"closed", test_closed},

@@ -132,6 +132,9 @@ struct _RelayDeliverer {
 	guint evicting;
 	RelayDelivererCounters counters;
 	RelayDelivererCounters flushed; /* the part of the counters already in storage */
+	/* outcomes per minute over the last hour, a ring indexed by minute (monotonic clock) */
+	guint64 minute_outcomes[RELAY_DELIVERER_RECENT_MINUTES][RELAY_DELIVERY_OUTCOME_LAST];
+	gint64 minute_of_slot[RELAY_DELIVERER_RECENT_MINUTES];
 	GTask *stop_task;
 	guint stop_grace_id;
 };
@@ -556,6 +559,26 @@ relay_deliverer_log_outcome(const RelayDelivery *delivery,
 			 elapsed_us / 1000);
 }
 
+static gint64
+relay_deliverer_minute_now(void)
+{
+	return g_get_monotonic_time() / (60 * G_USEC_PER_SEC);
+}
+
+/* adds one outcome to the current minute's slot of the ring */
+static void
+relay_deliverer_count_recent(RelayDeliverer *self, RelayDeliveryOutcome outcome)
+{
+	gint64 minute = relay_deliverer_minute_now();
+	guint slot = (guint)(minute % RELAY_DELIVERER_RECENT_MINUTES);
+
+	if (self->minute_of_slot[slot] != minute) {
+		memset(self->minute_outcomes[slot], 0, sizeof(self->minute_outcomes[slot]));
+		self->minute_of_slot[slot] = minute;
+	}
+	self->minute_outcomes[slot][outcome]++;
+}
+
 /* records an outcome and logs it; takes @delivery */
 static void
 relay_deliverer_settle_one(RelayDeliverer *self,
@@ -569,6 +592,7 @@ relay_deliverer_settle_one(RelayDeliverer *self,
 
 	relay_deliverer_result_add(self, delivery, outcome, retry_at_us);
 	self->counters.outcomes[outcome]++;
+	relay_deliverer_count_recent(self, outcome);
 	if (outcome == RELAY_DELIVERY_OUTCOME_DONE) {
 		gint64 latency_us = MAX(now_us - delivery->created_at_us, 0);
 		self->counters.latency_count++;
@@ -1802,6 +1826,114 @@ relay_deliverer_wake(RelayDeliverer *self)
 	g_return_if_fail(RELAY_IS_DELIVERER(self));
 	self->claim_wanted = TRUE;
 	relay_deliverer_claim_maybe(self);
+}
+
+/**
+ * relay_deliverer_get_recent_outcomes:
+ * @outcomes: (out caller-allocates): deliveries settled in the last
+ *	%RELAY_DELIVERER_RECENT_MINUTES minutes, by #RelayDeliveryOutcome
+ *
+ * Counted in memory by minute: they start again from zero with the process.
+ */
+void
+relay_deliverer_get_recent_outcomes(RelayDeliverer *self,
+				    guint64 outcomes[RELAY_DELIVERY_OUTCOME_LAST])
+{
+	gint64 minute = relay_deliverer_minute_now();
+
+	g_return_if_fail(RELAY_IS_DELIVERER(self));
+	memset(outcomes, 0, sizeof(guint64) * RELAY_DELIVERY_OUTCOME_LAST);
+	for (guint slot = 0; slot < RELAY_DELIVERER_RECENT_MINUTES; slot++) {
+		/* a slot of a minute older than the window is stale, whatever it holds */
+		if (minute - self->minute_of_slot[slot] >= RELAY_DELIVERER_RECENT_MINUTES)
+			continue;
+		for (guint i = 0; i < RELAY_DELIVERY_OUTCOME_LAST; i++)
+			outcomes[i] += self->minute_outcomes[slot][i];
+	}
+}
+
+void
+relay_deliverer_host_state_free(RelayDelivererHostState *self)
+{
+	if (self == NULL)
+		return;
+	g_free(self->host);
+	g_free(self);
+}
+
+static gint
+relay_deliverer_host_state_cmp(gconstpointer a, gconstpointer b)
+{
+	const RelayDelivererHostState *state_a = *(const RelayDelivererHostState *const *)a;
+	const RelayDelivererHostState *state_b = *(const RelayDelivererHostState *const *)b;
+	return g_strcmp0(state_a->host, state_b->host);
+}
+
+/**
+ * relay_deliverer_get_host_states:
+ *
+ * Returns: (transfer container) (element-type RelayDelivererHostState): the hosts failing or
+ *	paused now, by name
+ */
+GPtrArray *
+relay_deliverer_get_host_states(RelayDeliverer *self)
+{
+	gint64 now_us = g_get_real_time();
+	g_autoptr(GPtrArray) states = NULL;
+	GHashTableIter iter;
+	gpointer value;
+
+	g_return_val_if_fail(RELAY_IS_DELIVERER(self), NULL);
+	states = g_ptr_array_new_with_free_func((GDestroyNotify)relay_deliverer_host_state_free);
+	g_hash_table_iter_init(&iter, self->hosts);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		RelayDelivererHost *host = value;
+		RelayDelivererHostState *state;
+
+		if (host->consecutive_failures == 0 && host->hold_until_us <= now_us)
+			continue;
+		state = g_new0(RelayDelivererHostState, 1);
+		state->host = g_strdup(host->name);
+		state->consecutive_failures = host->consecutive_failures;
+		state->failing_since_us = host->failing_since_us;
+		state->paused_until_us = host->hold_until_us > now_us ? host->hold_until_us : 0;
+		state->in_flight = host->sending;
+		g_ptr_array_add(states, state);
+	}
+	g_ptr_array_sort(states, relay_deliverer_host_state_cmp);
+	return g_steal_pointer(&states);
+}
+
+/**
+ * relay_deliverer_resume_host:
+ * @host: a host, as in #RelayDelivery
+ *
+ * Forgets the host's failures and closes its breaker, so its rows go at once when they are
+ * due (`relay queue retry`); then claims. Its eviction clock starts again too.
+ *
+ * Returns: whether the host was failing or paused
+ */
+gboolean
+relay_deliverer_resume_host(RelayDeliverer *self, const gchar *host)
+{
+	RelayDelivererHost *state;
+	gboolean troubled;
+
+	g_return_val_if_fail(RELAY_IS_DELIVERER(self), FALSE);
+	state = g_hash_table_lookup(self->hosts, host);
+	if (state == NULL)
+		troubled = FALSE;
+	else
+		troubled =
+			state->consecutive_failures > 0 || state->hold_until_us > g_get_real_time();
+	if (state != NULL) {
+		state->consecutive_failures = 0;
+		state->failing_since_us = 0;
+		state->hold_until_us = 0;
+		state->next_slot_us = 0;
+	}
+	relay_deliverer_wake(self);
+	return troubled;
 }
 
 /**

@@ -53,6 +53,31 @@ typedef struct {
 } RelayDelivererOptions;
 
 /**
+ * RelayDelivererHostState:
+ * @host: the host, as in #RelayDelivery
+ * @consecutive_failures: failures in a row since its last answer
+ * @failing_since_us: the first of those failures, 0 when healthy
+ * @paused_until_us: its rows are held until then (breaker or Retry-After), 0 when not paused
+ * @in_flight: POSTs to it in flight now
+ *
+ * What the engine knows of a host in trouble, for `relay queue`; in memory only.
+ */
+typedef struct {
+	gchar *host;
+	guint consecutive_failures;
+	gint64 failing_since_us;
+	gint64 paused_until_us;
+	guint in_flight;
+} RelayDelivererHostState;
+
+void
+relay_deliverer_host_state_free(RelayDelivererHostState *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayDelivererHostState, relay_deliverer_host_state_free)
+
+/* how far back relay_deliverer_get_recent_outcomes() counts, in minutes */
+#define RELAY_DELIVERER_RECENT_MINUTES 60
+
+/**
  * RelayDelivererCounters:
  * @outcomes: deliveries settled, by #RelayDeliveryOutcome (done, retry, failed, expired)
  * @deferred: rows given back unattempted: their host was paused or busy, or the engine stopping
@@ -107,6 +132,13 @@ void
 relay_deliverer_start(RelayDeliverer *self);
 void
 relay_deliverer_wake(RelayDeliverer *self);
+void
+relay_deliverer_get_recent_outcomes(RelayDeliverer *self,
+				    guint64 outcomes[RELAY_DELIVERY_OUTCOME_LAST]);
+GPtrArray *
+relay_deliverer_get_host_states(RelayDeliverer *self);
+gboolean
+relay_deliverer_resume_host(RelayDeliverer *self, const gchar *host);
 void
 relay_deliverer_get_counters(RelayDeliverer *self, RelayDelivererCounters *counters);
 void

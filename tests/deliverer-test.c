@@ -859,6 +859,70 @@ test_breaker(Fixture *fixture, gconstpointer user_data)
 		       counters.deferred);
 }
 
+static gboolean
+settled_cb(gpointer user_data)
+{
+	Fixture *fixture = user_data;
+	return fixture_stats(fixture).claimed == 0;
+}
+
+/* a paused host is shown as such, and resuming it (relay queue retry) delivers at once */
+static void
+test_resume_host(Fixture *fixture, gconstpointer user_data)
+{
+	Sink *sink = sink_new(fixture, "127.0.0.2", TRUE, FALSE);
+	g_autoptr(GBytes) body = activity_body("relay", 21);
+	g_autoptr(GPtrArray) inboxes = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) states = NULL;
+	g_autofree gchar *host = g_strdup(sink->origin + strlen("http://"));
+	g_autoptr(GError) error = NULL;
+	Want deferred = {fixture, 7, 0};
+	guint64 recent[RELAY_DELIVERY_OUTCOME_LAST];
+	RelayDelivererHostState *state;
+	guint64 rescheduled = 0;
+
+	sink->status = SOUP_STATUS_SERVICE_UNAVAILABLE;
+	fixture->options.breaker_failures = 3;
+	fixture->options.breaker_pause_s = 600;
+	fixture->options.max_connections_per_host = 1;
+	for (guint i = 0; i < 10; i++)
+		g_ptr_array_add(inboxes, g_strdup_printf("%s/inbox/%u", sink->origin, i));
+	fixture_start(fixture);
+	g_assert_false(relay_deliverer_resume_host(fixture->deliverer, host));
+	fixture_enqueue(fixture, "relay", body, inboxes, 0);
+	g_assert_true(relay_test_wait_until(NULL, paused_cb, fixture, WAIT_MS));
+	g_assert_true(relay_test_wait_until(NULL, deferred_cb, &deferred, WAIT_MS));
+	g_assert_true(relay_test_wait_until(NULL, settled_cb, fixture, WAIT_MS));
+
+	states = relay_deliverer_get_host_states(fixture->deliverer);
+	g_assert_cmpuint(states->len, ==, 1);
+	state = g_ptr_array_index(states, 0);
+	g_assert_cmpstr(state->host, ==, host);
+	g_assert_cmpuint(state->consecutive_failures, ==, 3);
+	g_assert_cmpint(state->failing_since_us, >, 0);
+	g_assert_cmpint(state->paused_until_us, >, g_get_real_time() + 500 * G_USEC_PER_SEC);
+	g_clear_pointer(&states, g_ptr_array_unref);
+	relay_deliverer_get_recent_outcomes(fixture->deliverer, recent);
+	g_assert_cmpuint(recent[RELAY_DELIVERY_OUTCOME_RETRY], ==, 3);
+	g_assert_cmpuint(recent[RELAY_DELIVERY_OUTCOME_DONE], ==, 0);
+
+	/* the host is back: without a resume its rows would wait ten minutes */
+	sink->status = SOUP_STATUS_ACCEPTED;
+	g_assert_true(relay_deliverer_resume_host(fixture->deliverer, host));
+	g_assert_true(relay_store_delivery_reschedule_host(
+		fixture->store, host, g_get_real_time(), &rescheduled, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(rescheduled, ==, 10);
+	relay_deliverer_wake(fixture->deliverer);
+	wait_outcomes(fixture, RELAY_DELIVERY_OUTCOME_DONE, 10);
+	wait_queue(fixture, 0);
+	states = relay_deliverer_get_host_states(fixture->deliverer);
+	g_assert_cmpuint(states->len, ==, 0);
+	relay_deliverer_get_recent_outcomes(fixture->deliverer, recent);
+	g_assert_cmpuint(recent[RELAY_DELIVERY_OUTCOME_DONE], ==, 10);
+	g_assert_cmpuint(recent[RELAY_DELIVERY_OUTCOME_RETRY], ==, 3);
+}
+
 /* a row older than max-age is expired at its next failure instead of retried */
 static void
 test_max_age(Fixture *fixture, gconstpointer user_data)
@@ -1335,6 +1399,7 @@ main(int argc, char **argv)
 	ADD("retry-after", "memory", test_retry_after_honoured);
 	ADD("down-then-up", "memory", test_down_then_up);
 	ADD("breaker", "memory", test_breaker);
+	ADD("resume-host", "memory", test_resume_host);
 	ADD("max-age", "memory", test_max_age);
 	ADD("evict", "memory", test_evict);
 	ADD("keepalive", "memory", test_keepalive);

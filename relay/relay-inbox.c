@@ -34,6 +34,7 @@
 #include "relay-http-sig.h"
 #include "relay-inbox.h"
 #include "relay-log.h"
+#include "relay-membership.h"
 
 /* how long activity ids stay in the seen-set */
 #define RELAY_INBOX_SEEN_TTL_US ((gint64)G_USEC_PER_SEC * 3600 * 24 * 7)
@@ -229,48 +230,6 @@ relay_inbox_status_for_error(const GError *error)
 	return SOUP_STATUS_UNAUTHORIZED;
 }
 
-/* does @domain fall under @policy_domain (the domain itself or a subdomain)? */
-static gboolean
-relay_inbox_domain_matches(const gchar *domain, const gchar *policy_domain)
-{
-	g_autofree gchar *host = NULL;
-	const gchar *colon;
-	gsize host_length;
-	gsize policy_length = strlen(policy_domain);
-
-	if (domain == NULL)
-		return FALSE;
-	/* a port does not make another domain */
-	colon = strrchr(domain, ':');
-	host = colon != NULL && strchr(domain, ']') == NULL
-		       ? g_strndup(domain, (gsize)(colon - domain))
-		       : g_strdup(domain);
-	host_length = strlen(host);
-	if (g_ascii_strcasecmp(host, policy_domain) == 0)
-		return TRUE;
-	return host_length > policy_length && host[host_length - policy_length - 1] == '.' &&
-	       g_ascii_strcasecmp(host + host_length - policy_length, policy_domain) == 0;
-}
-
-/* the policy of @kind that covers @domain in @network (or node-wide), if any */
-static RelayDomainPolicy *
-relay_inbox_find_policy(GPtrArray *policies,
-			const gchar *network,
-			const gchar *domain,
-			RelayPolicyKind kind)
-{
-	for (guint i = 0; i < policies->len; i++) {
-		RelayDomainPolicy *policy = g_ptr_array_index(policies, i);
-		if (policy->kind != kind)
-			continue;
-		if (policy->network != NULL && g_strcmp0(policy->network, network) != 0)
-			continue;
-		if (relay_inbox_domain_matches(domain, policy->domain))
-			return policy;
-	}
-	return NULL;
-}
-
 /*
  * The store jobs. Each runs on a store worker thread with everything it needs copied in, and
  * answers a RelayInboxVerdict.
@@ -388,18 +347,19 @@ relay_inbox_follow_run(RelayStore *store,
 	g_autoptr(RelayMember) member = NULL;
 	g_autoptr(GError) error = NULL;
 	RelayDomainPolicy *block;
+	gboolean following_back = FALSE;
 
 	policies = relay_store_policy_list(store, cancellable, &error);
 	if (policies == NULL) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
-	block = relay_inbox_find_policy(
+	block = relay_policy_find(
 		policies, job->network, job->sender_host, RELAY_POLICY_KIND_BLOCK);
 	if (block != NULL ||
 	    (job->join == RELAY_JOIN_POLICY_CLOSED &&
-	     relay_inbox_find_policy(
-		     policies, job->network, job->sender_host, RELAY_POLICY_KIND_ALLOW) == NULL)) {
+	     relay_policy_find(policies, job->network, job->sender_host, RELAY_POLICY_KIND_ALLOW) ==
+		     NULL)) {
 		if (!relay_inbox_enqueue_one(store,
 					     job->network,
 					     job->reject,
@@ -462,39 +422,25 @@ relay_inbox_follow_run(RelayStore *store,
 			task, SOUP_STATUS_ACCEPTED, FALSE, "waiting for the admin's approval");
 		return;
 	}
-	if (job->follow_back != NULL && member->follow_back_id == NULL)
-		member->follow_back_id = g_strdup(job->follow_back_id);
-	if (!relay_store_member_put(store, member, cancellable, &error)) {
+	/* the Accept, and for LitePub our follow-back, as an admin's approval sends them */
+	if (!relay_membership_accept(store,
+				     member,
+				     job->accept,
+				     job->follow_back,
+				     job->follow_back_id,
+				     job->now_us,
+				     &following_back,
+				     cancellable,
+				     &error)) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
-
-	/* the Accept, and for LitePub our follow-back, in one transaction */
-	{
-		g_autoptr(GPtrArray) fanouts =
-			g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
-		RelayFanout *accept = relay_fanout_new(job->network, job->accept);
-		relay_fanout_add_inbox(accept, job->inbox);
-		g_ptr_array_add(fanouts, accept);
-		if (job->follow_back != NULL &&
-		    g_strcmp0(member->follow_back_id, job->follow_back_id) == 0 &&
-		    member->state != RELAY_MEMBER_STATE_ACCEPTED) {
-			RelayFanout *follow = relay_fanout_new(job->network, job->follow_back);
-			relay_fanout_add_inbox(follow, job->inbox);
-			g_ptr_array_add(fanouts, follow);
-		}
-		if (!relay_store_delivery_enqueue(
-			    store, fanouts, job->now_us, cancellable, &error)) {
-			g_task_return_error(task, g_steal_pointer(&error));
-			return;
-		}
-		relay_inbox_job_return(task,
-				       SOUP_STATUS_ACCEPTED,
-				       TRUE,
-				       "%s%s",
-				       existing != NULL ? "accepted again" : "accepted",
-				       fanouts->len > 1 ? ", following back" : "");
-	}
+	relay_inbox_job_return(task,
+			       SOUP_STATUS_ACCEPTED,
+			       TRUE,
+			       "%s%s",
+			       existing != NULL ? "accepted again" : "accepted",
+			       following_back ? ", following back" : "");
 }
 
 /* the member @job->actor of @job->network, when @job->object_id names its Follow (ours or
@@ -581,7 +527,7 @@ relay_inbox_relay_run(RelayStore *store, RelayInboxJob *job, GTask *task, GCance
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
-	block = relay_inbox_find_policy(
+	block = relay_policy_find(
 		policies, job->network, job->sender_host, RELAY_POLICY_KIND_BLOCK);
 	if (block != NULL) {
 		relay_inbox_job_return(
@@ -636,7 +582,7 @@ relay_inbox_relay_run(RelayStore *store, RelayInboxJob *job, GTask *task, GCance
 		    (job->object_host != NULL &&
 		     g_ascii_strcasecmp(member->domain, job->object_host) == 0))
 			continue;
-		if (relay_inbox_find_policy(
+		if (relay_policy_find(
 			    policies, job->network, member->domain, RELAY_POLICY_KIND_BLOCK) !=
 		    NULL) {
 			g_ptr_array_add(blocked, member);

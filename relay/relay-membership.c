@@ -1,0 +1,275 @@
+/*
+ * Copyright 2026 The relay authors
+ * SPDX-License-Identifier: AGPL-3.0-or-later
+ */
+
+/*
+ * What the inbox and the admin commands both do to memberships, so that a member accepted by
+ * an admin gets exactly what one accepted by an open network gets:
+ *  - domain policies: a policy covers its domain and every subdomain, whatever the port;
+ *  - accepting: the member is stored, then the Accept (and for LitePub our follow-back) is
+ *    queued in one call; an admin's approval rebuilds the member's Follow from what storage
+ *    keeps (its id, its actor, and its object: Public for Mastodon-style members, the network
+ *    actor for LitePub ones), which is what Mastodon and Misskey check in an Accept;
+ *  - ending: a Reject of the member's Follow (and for LitePub an Undo of our follow-back) is
+ *    queued, then the member is removed or marked rejected.
+ *
+ * The functions that touch storage are sync: call them from a store job (relay_store_run_async),
+ * never on the main context.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "relay-activity.h"
+#include "relay-membership.h"
+
+/**
+ * relay_domain_matches:
+ * @domain: (nullable): a host, maybe with ":PORT"
+ * @policy_domain: the domain a policy names
+ *
+ * Returns: whether @domain is @policy_domain or one of its subdomains; a port does not make
+ *	another domain
+ */
+gboolean
+relay_domain_matches(const gchar *domain, const gchar *policy_domain)
+{
+	g_autofree gchar *host = NULL;
+	const gchar *colon;
+	gsize host_length;
+	gsize policy_length;
+
+	if (domain == NULL || policy_domain == NULL)
+		return FALSE;
+	policy_length = strlen(policy_domain);
+	colon = strrchr(domain, ':');
+	host = colon != NULL && strchr(domain, ']') == NULL
+		       ? g_strndup(domain, (gsize)(colon - domain))
+		       : g_strdup(domain);
+	host_length = strlen(host);
+	if (g_ascii_strcasecmp(host, policy_domain) == 0)
+		return TRUE;
+	return host_length > policy_length && host[host_length - policy_length - 1] == '.' &&
+	       g_ascii_strcasecmp(host + host_length - policy_length, policy_domain) == 0;
+}
+
+/**
+ * relay_policy_find:
+ * @policies: (element-type RelayDomainPolicy): every policy
+ * @network: the network asking
+ * @domain: (nullable): the domain in question
+ * @kind: block or allow
+ *
+ * Returns: (transfer none) (nullable): the policy of @kind that covers @domain in @network
+ *	(or on the whole node), if any
+ */
+RelayDomainPolicy *
+relay_policy_find(GPtrArray *policies,
+		  const gchar *network,
+		  const gchar *domain,
+		  RelayPolicyKind kind)
+{
+	for (guint i = 0; i < policies->len; i++) {
+		RelayDomainPolicy *policy = g_ptr_array_index(policies, i);
+		if (policy->kind != kind)
+			continue;
+		if (policy->network != NULL && g_strcmp0(policy->network, network) != 0)
+			continue;
+		if (relay_domain_matches(domain, policy->domain))
+			return policy;
+	}
+	return NULL;
+}
+
+/**
+ * relay_membership_follow_new:
+ * @member: a member
+ * @network_actor: the actor of the member's network
+ *
+ * Returns: (transfer full): the member's Follow as storage remembers it: its id (when known),
+ *	its actor, and its object by protocol
+ */
+JsonNode *
+relay_membership_follow_new(const RelayMember *member, const gchar *network_actor)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "@context");
+	json_builder_add_string_value(builder, RELAY_ACTIVITY_CONTEXT);
+	if (member->follow_id != NULL) {
+		json_builder_set_member_name(builder, "id");
+		json_builder_add_string_value(builder, member->follow_id);
+	}
+	json_builder_set_member_name(builder, "type");
+	json_builder_add_string_value(builder, "Follow");
+	json_builder_set_member_name(builder, "actor");
+	json_builder_add_string_value(builder, member->actor);
+	json_builder_set_member_name(builder, "object");
+	json_builder_add_string_value(builder,
+				      member->protocol == RELAY_MEMBER_PROTOCOL_LITEPUB
+					      ? network_actor
+					      : RELAY_ACTIVITY_PUBLIC);
+	json_builder_end_object(builder);
+	return json_builder_get_root(builder);
+}
+
+/**
+ * relay_membership_accept:
+ * @member: the member, with the state it gets
+ * @accept: the Accept of its Follow
+ * @follow_back: (nullable): our follow-back (LitePub)
+ * @follow_back_id: (nullable): the id of @follow_back
+ * @out_following_back: (out) (optional): whether @follow_back was queued
+ *
+ * Stores @member, then queues the Accept to its inbox, and @follow_back with it when the
+ * member has no follow-back of ours yet (or this one) and is not accepted yet, in one enqueue.
+ */
+gboolean
+relay_membership_accept(RelayStore *store,
+			RelayMember *member,
+			GBytes *accept,
+			GBytes *follow_back,
+			const gchar *follow_back_id,
+			gint64 now_us,
+			gboolean *out_following_back,
+			GCancellable *cancellable,
+			GError **error)
+{
+	g_autoptr(GPtrArray) fanouts =
+		g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
+	RelayFanout *fanout;
+
+	if (follow_back != NULL && member->follow_back_id == NULL)
+		member->follow_back_id = g_strdup(follow_back_id);
+	if (!relay_store_member_put(store, member, cancellable, error))
+		return FALSE;
+	fanout = relay_fanout_new(member->network, accept);
+	relay_fanout_add_inbox(fanout, member->inbox);
+	g_ptr_array_add(fanouts, fanout);
+	if (follow_back != NULL && g_strcmp0(member->follow_back_id, follow_back_id) == 0 &&
+	    member->state != RELAY_MEMBER_STATE_ACCEPTED) {
+		fanout = relay_fanout_new(member->network, follow_back);
+		relay_fanout_add_inbox(fanout, member->inbox);
+		g_ptr_array_add(fanouts, fanout);
+	}
+	if (!relay_store_delivery_enqueue(store, fanouts, now_us, cancellable, error))
+		return FALSE;
+	if (out_following_back != NULL)
+		*out_following_back = fanouts->len > 1;
+	return TRUE;
+}
+
+/**
+ * relay_membership_approve:
+ * @member: a member waiting for approval
+ * @origin: the node's public URL, for new activity ids
+ * @network_actor: the actor of the member's network
+ * @out_following_back: (out) (optional): whether our follow-back was queued
+ *
+ * What an open network does with a Follow, for a member an admin approves: a Mastodon-style
+ * member is accepted; a LitePub one stays pending until it accepts our follow-back.
+ */
+gboolean
+relay_membership_approve(RelayStore *store,
+			 RelayMember *member,
+			 const gchar *origin,
+			 const gchar *network_actor,
+			 gint64 now_us,
+			 gboolean *out_following_back,
+			 GCancellable *cancellable,
+			 GError **error)
+{
+	g_autoptr(JsonNode) follow = relay_membership_follow_new(member, network_actor);
+	g_autofree gchar *accept_id = relay_activity_new_id(origin);
+	g_autoptr(GBytes) accept = relay_activity_accept_new(accept_id, network_actor, follow);
+	g_autofree gchar *follow_back_id = NULL;
+	g_autoptr(GBytes) follow_back = NULL;
+
+	if (member->protocol == RELAY_MEMBER_PROTOCOL_LITEPUB) {
+		follow_back_id = relay_activity_new_id(origin);
+		follow_back =
+			relay_activity_follow_new(follow_back_id, network_actor, member->actor);
+		member->state = RELAY_MEMBER_STATE_PENDING;
+	} else {
+		member->state = RELAY_MEMBER_STATE_ACCEPTED;
+	}
+	return relay_membership_accept(store,
+				       member,
+				       accept,
+				       follow_back,
+				       follow_back_id,
+				       now_us,
+				       out_following_back,
+				       cancellable,
+				       error);
+}
+
+/* @bytes parsed; they are JSON we built */
+static JsonNode *
+relay_membership_parse(GBytes *bytes)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	gsize size = 0;
+	const gchar *data = g_bytes_get_data(bytes, &size);
+
+	if (!json_parser_load_from_data(parser, data, (gssize)size, NULL))
+		return NULL;
+	return json_node_ref(json_parser_get_root(parser));
+}
+
+/**
+ * relay_membership_end:
+ * @member: a member
+ * @origin: the node's public URL, for new activity ids
+ * @network_actor: the actor of the member's network
+ * @remove: remove the member; otherwise it stays, marked rejected
+ * @out_undo_sent: (out) (optional): whether an Undo of our follow-back was queued
+ *
+ * Queues a Reject of the member's Follow, and for a member we follow back an Undo of that
+ * follow, then removes the member or marks it rejected.
+ */
+gboolean
+relay_membership_end(RelayStore *store,
+		     RelayMember *member,
+		     const gchar *origin,
+		     const gchar *network_actor,
+		     gboolean remove,
+		     gint64 now_us,
+		     gboolean *out_undo_sent,
+		     GCancellable *cancellable,
+		     GError **error)
+{
+	g_autoptr(JsonNode) follow = relay_membership_follow_new(member, network_actor);
+	g_autofree gchar *reject_id = relay_activity_new_id(origin);
+	g_autoptr(GBytes) reject = relay_activity_reject_new(reject_id, network_actor, follow);
+	g_autoptr(GPtrArray) fanouts =
+		g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
+	RelayFanout *fanout = relay_fanout_new(member->network, reject);
+
+	relay_fanout_add_inbox(fanout, member->inbox);
+	g_ptr_array_add(fanouts, fanout);
+	if (member->follow_back_id != NULL) {
+		g_autoptr(GBytes) ours = relay_activity_follow_new(
+			member->follow_back_id, network_actor, member->actor);
+		g_autoptr(JsonNode) ours_node = relay_membership_parse(ours);
+		g_autofree gchar *undo_id = relay_activity_new_id(origin);
+		g_autoptr(GBytes) undo = relay_activity_undo_new(undo_id, network_actor, ours_node);
+
+		fanout = relay_fanout_new(member->network, undo);
+		relay_fanout_add_inbox(fanout, member->inbox);
+		g_ptr_array_add(fanouts, fanout);
+	}
+	if (!relay_store_delivery_enqueue(store, fanouts, now_us, cancellable, error))
+		return FALSE;
+	if (out_undo_sent != NULL)
+		*out_undo_sent = fanouts->len > 1;
+	if (remove)
+		return relay_store_member_remove(
+			store, member->network, member->actor, cancellable, error);
+	member->state = RELAY_MEMBER_STATE_REJECTED;
+	g_clear_pointer(&member->follow_back_id, g_free);
+	return relay_store_member_put(store, member, cancellable, error);
+}

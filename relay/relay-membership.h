@@ -1,0 +1,54 @@
+/*
+ * Copyright 2026 The relay authors
+ * SPDX-License-Identifier: AGPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "relay-store.h"
+
+G_BEGIN_DECLS
+
+gboolean
+relay_domain_matches(const gchar *domain, const gchar *policy_domain);
+RelayDomainPolicy *
+relay_policy_find(GPtrArray *policies,
+		  const gchar *network,
+		  const gchar *domain,
+		  RelayPolicyKind kind);
+
+JsonNode *
+relay_membership_follow_new(const RelayMember *member, const gchar *network_actor);
+gboolean
+relay_membership_accept(RelayStore *store,
+			RelayMember *member,
+			GBytes *accept,
+			GBytes *follow_back,
+			const gchar *follow_back_id,
+			gint64 now_us,
+			gboolean *out_following_back,
+			GCancellable *cancellable,
+			GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+relay_membership_approve(RelayStore *store,
+			 RelayMember *member,
+			 const gchar *origin,
+			 const gchar *network_actor,
+			 gint64 now_us,
+			 gboolean *out_following_back,
+			 GCancellable *cancellable,
+			 GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+relay_membership_end(RelayStore *store,
+		     RelayMember *member,
+		     const gchar *origin,
+		     const gchar *network_actor,
+		     gboolean remove,
+		     gint64 now_us,
+		     gboolean *out_undo_sent,
+		     GCancellable *cancellable,
+		     GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS

@@ -311,8 +311,9 @@ static const RelayConfigKey relay_config_keys[] = {
 	 0,
 	 0,
 	 NULL,
-	 "Unix socket of the admin commands (mode 0600); relative to the directory of this file",
-	 RELAY_CONFIG_CHECK_PATH},
+	 "Unix socket of the admin commands (mode 0600); relative to the directory of this file; "
+	 "empty turns the admin commands off",
+	 RELAY_CONFIG_CHECK_OPTIONAL_PATH},
 	{"log",
 	 "level",
 	 RELAY_CONFIG_TYPE_ENUM,
@@ -1147,8 +1148,10 @@ relay_config_parse_row(RelayConfig *self,
 	case RELAY_CONFIG_TYPE_STRING:
 		if (row->check == RELAY_CONFIG_CHECK_URL)
 			value->string = relay_config_check_url(text, &error_local);
-		else if (row->check == RELAY_CONFIG_CHECK_PATH &&
-			 !(text[0] == '\0' && g_strcmp0(row->default_value, "") == 0))
+		else if ((row->check == RELAY_CONFIG_CHECK_PATH ||
+			  row->check == RELAY_CONFIG_CHECK_OPTIONAL_PATH) &&
+			 !(text[0] == '\0' && (g_strcmp0(row->default_value, "") == 0 ||
+					       row->check == RELAY_CONFIG_CHECK_OPTIONAL_PATH)))
 			/* an empty path is allowed where it is the default: "not set" */
 			value->string = relay_config_check_path(self, text, &error_local);
 		else
@@ -1690,7 +1693,8 @@ relay_config_get_storage_path(RelayConfig *self)
  * relay_config_get_admin_socket:
  * @self: a #RelayConfig
  *
- * Returns: (transfer none): the absolute path of the admin socket
+ * Returns: (transfer none): the absolute path of the admin socket, or "" when the admin
+ *	socket is turned off
  */
 const gchar *
 relay_config_get_admin_socket(RelayConfig *self)

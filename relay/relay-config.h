@@ -39,6 +39,7 @@ typedef enum {
  * @RELAY_CONFIG_CHECK_PATH: a file name; a relative one is resolved against the directory of
  *	the configuration file
  * @RELAY_CONFIG_CHECK_ADDRESSES: each item is an IPv4 or IPv6 address
+ * @RELAY_CONFIG_CHECK_OPTIONAL_PATH: as %RELAY_CONFIG_CHECK_PATH, or empty for none
  */
 typedef enum {
 	RELAY_CONFIG_CHECK_NONE,
@@ -46,6 +47,7 @@ typedef enum {
 	RELAY_CONFIG_CHECK_LISTEN,
 	RELAY_CONFIG_CHECK_PATH,
 	RELAY_CONFIG_CHECK_ADDRESSES,
+	RELAY_CONFIG_CHECK_OPTIONAL_PATH,
 } RelayConfigCheck;
 
 /**

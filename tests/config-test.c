@@ -325,6 +325,18 @@ test_config_relative_paths(void)
 	relay_test_rmdir(dir);
 }
 
+/* an empty admin socket turns the admin commands off; other paths must not be empty */
+static void
+test_config_admin_socket_off(void)
+{
+	g_autoptr(RelayConfig) config = NULL;
+	g_autoptr(GError) error = NULL;
+
+	config = load_data(MINIMAL "[admin]\nsocket =\n", NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(relay_config_get_admin_socket(config), ==, "");
+}
+
 static void
 test_config_relative_config_path(void)
 {
@@ -767,6 +779,7 @@ main(int argc, char **argv)
 	g_test_add_func("/relay/config/booleans", test_config_booleans);
 	g_test_add_func("/relay/config/relative-paths", test_config_relative_paths);
 	g_test_add_func("/relay/config/relative-config-path", test_config_relative_config_path);
+	g_test_add_func("/relay/config/admin-socket-off", test_config_admin_socket_off);
 	g_test_add_func("/relay/config/networks", test_config_networks);
 	g_test_add_func("/relay/config/network-default", test_config_network_default);
 	g_test_add_func("/relay/config/network-filters", test_config_network_filters);

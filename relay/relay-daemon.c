@@ -24,6 +24,7 @@
 
 #include "relay-actor-cache.h"
 #include "relay-address-guard.h"
+#include "relay-admin.h"
 #include "relay-daemon.h"
 #include "relay-deliverer.h"
 #include "relay-error.h"
@@ -42,6 +43,7 @@ struct _RelayDaemon {
 	RelayConfig *config;
 	RelayStore *store;
 	RelayServer *server;
+	RelayAdmin *admin; /* (nullable): when [admin] socket is set */
 	GMainLoop *loop;
 	gboolean verbose;
 	gboolean stopping;
@@ -166,6 +168,8 @@ relay_daemon_networks_loaded_cb(GObject *source, GAsyncResult *res, gpointer use
 		relay_server_set_networks(self->server, networks);
 	if (self->deliverer != NULL)
 		relay_deliverer_set_networks(self->deliverer, networks);
+	if (self->admin != NULL)
+		relay_admin_set_networks(self->admin, networks);
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	self->networks = g_steal_pointer(&networks);
 	relay_daemon_reload_done(self, NULL);
@@ -313,6 +317,17 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 	relay_inbox_set_wake_func(
 		self->inbox, (RelayInboxWakeFunc)relay_deliverer_wake, self->deliverer);
 
+	/* the admin socket: refused when unsafe, before anything listens on the network */
+	if (relay_config_get_admin_socket(self->config)[0] != '\0') {
+		self->admin = relay_admin_new(self->config, self->store, self->deliverer);
+		relay_admin_set_networks(self->admin, self->networks);
+		if (!relay_admin_listen(
+			    self->admin, relay_config_get_admin_socket(self->config), error))
+			return FALSE;
+	} else {
+		g_message("admin commands are off: [admin] socket is empty");
+	}
+
 	self->server = relay_server_new(self->config, self->store);
 	relay_server_set_networks(self->server, self->networks);
 	relay_server_set_inbox(self->server, self->inbox);
@@ -408,6 +423,9 @@ relay_daemon_reload(RelayDaemon *self)
 	    g_strcmp0(relay_config_get_storage_path(self->config),
 		      relay_config_get_storage_path(config)) != 0)
 		g_warning("%s: [storage] changed: restart relay to use the new storage", path);
+	if (g_strcmp0(relay_config_get_admin_socket(self->config),
+		      relay_config_get_admin_socket(config)) != 0)
+		g_warning("%s: [admin] socket changed: restart relay to use the new socket", path);
 	if (g_strcmp0(relay_config_get_public_url(self->config),
 		      relay_config_get_public_url(config)) != 0)
 		g_warning("%s: [relay] public-url changed: actor ids change with it, members "
@@ -416,6 +434,8 @@ relay_daemon_reload(RelayDaemon *self)
 
 	g_set_object(&self->config, config);
 	relay_server_set_config(self->server, config);
+	if (self->admin != NULL)
+		relay_admin_set_config(self->admin, config);
 	relay_inbox_set_config(self->inbox, config);
 	relay_actor_cache_set_ttl(self->actor_cache,
 				  relay_config_get_int(config, "federation", "key-cache-ttl"));
@@ -480,6 +500,8 @@ relay_daemon_shutdown(RelayDaemon *self)
 	self->stopping = TRUE;
 	g_message("stopping: no new connections, finishing the work in flight");
 	relay_daemon_notify(self, "STOPPING=1\nSTATUS=stopping: finishing the work in flight");
+	if (self->admin != NULL)
+		relay_admin_stop(self->admin);
 	if (self->server != NULL)
 		relay_server_disconnect(self->server);
 	if (self->deliverer != NULL)
@@ -530,6 +552,7 @@ relay_daemon_dispose(GObject *object)
 	g_clear_handle_id(&self->sigterm_id, g_source_remove);
 	g_clear_handle_id(&self->sigint_id, g_source_remove);
 	g_clear_object(&self->server);
+	g_clear_object(&self->admin);
 	g_clear_object(&self->inbox);
 	g_clear_object(&self->deliverer);
 	g_clear_object(&self->actor_cache);

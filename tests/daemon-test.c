@@ -166,6 +166,8 @@ daemon_fixture_write_config(DaemonFixture *fixture, const gchar *backend, const 
 						 "[storage]\n"
 						 "backend = %s\n"
 						 "path = data/relay.db\n"
+						 "[admin]\n"
+						 "socket = admin.sock\n"
 						 "%s",
 						 fixture->port,
 						 backend,
@@ -622,6 +624,7 @@ test_serve_federation_documents(DaemonFixture *fixture, gconstpointer user_data)
 		g_autofree gchar *text =
 			g_strdup_printf("[relay]\npublic-url = %s\nlisten = 127.0.0.1:%u\n"
 					"[storage]\npath = data/relay.db\n"
+					"[admin]\nsocket = admin.sock\n"
 					"[network relay]\ntitle = Relay of the valley\n"
 					"[network town]\ntitle = Town\nsummary = Our town\n"
 					"join = approval\n",
@@ -818,6 +821,7 @@ test_serve_sighup(DaemonFixture *fixture, gconstpointer user_data)
 			    "[relay]\npublic-url = https://relay.example\n"
 			    "listen = 127.0.0.1:1\n"
 			    "[storage]\npath = data/relay.db\n"
+			    "[admin]\nsocket = admin.sock\n"
 			    "[network town]\ntitle = Town\n",
 			    -1,
 			    &error);
@@ -841,6 +845,7 @@ test_serve_port_in_use(DaemonFixture *fixture, gconstpointer user_data)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *expected =
 		g_strdup_printf("cannot listen on 127.0.0.1:%u", fixture->port);
+	g_autofree gchar *admin_socket = g_build_filename(fixture->dir, "admin.sock", NULL);
 
 	socket = g_socket_new(
 		G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
@@ -854,6 +859,8 @@ test_serve_port_in_use(DaemonFixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(relay_test_process_wait(relay, 15000), ==, 1);
 	g_assert_nonnull(strstr(relay->stderr_text->str, expected));
 	g_assert_nonnull(strstr(relay->stderr_text->str, "Address already in use"));
+	/* a start that failed leaves no admin socket behind */
+	g_assert_false(g_file_test(admin_socket, G_FILE_TEST_EXISTS));
 }
 
 static void

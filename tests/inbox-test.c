@@ -85,6 +85,7 @@ fixture_write_config(InboxFixture *fixture, const gchar *extra)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *text = g_strdup_printf("[relay]\npublic-url = %s\nlisten = 127.0.0.1:%u\n"
 						 "[storage]\nbackend = sqlite\npath = relay.db\n"
+						 "[admin]\nsocket = admin.sock\n"
 						 "[federation]\nallow-private-addresses = true\n"
 						 "[delivery]\nretry-base = 1\n%s",
 						 fixture->origin,

@@ -131,6 +131,8 @@ notify_fixture_write_config(NotifyFixture *fixture, const gchar *extra)
 						 "listen = 127.0.0.1:%u\n"
 						 "[storage]\n"
 						 "path = data/relay.db\n"
+						 "[admin]\n"
+						 "socket = admin.sock\n"
 						 "%s",
 						 fixture->port,
 						 extra != NULL ? extra : "");

@@ -123,6 +123,9 @@ listen = 127.0.0.1:${relayPort}
 backend = sqlite
 path = ${path.join(tmp, "relay.db")}
 
+[admin]
+socket = ${path.join(tmp, "admin.sock")}
+
 [federation]
 allow-private-addresses = true
 

@@ -5,7 +5,7 @@
 
 /*
  * The `relay` command: parses the command line, loads relay.conf and hands over to the daemon
- * or to one admin command. Nothing else lives here.
+ * or to one admin command (relay-cli.c). Nothing else lives here.
  */
 
 #include "config.h"
@@ -14,12 +14,11 @@
 #include <locale.h>
 #include <stdio.h>
 
+#include "relay-cli.h"
 #include "relay-config.h"
 #include "relay-daemon.h"
 #include "relay-error.h"
 #include "relay-log.h"
-
-#define RELAY_DEFAULT_CONFIG_PATH "/etc/relay/relay.conf"
 
 typedef struct {
 	const gchar *name;
@@ -212,6 +211,10 @@ relay_command_check_config(gint argc, gchar **argv)
 		relay_config_get_storage_backend(config),
 		relay_config_get_storage_path(config));
 	g_print("  networks:   %s\n", networks->str);
+	g_print("  admin:      %s\n",
+		relay_config_get_admin_socket(config)[0] != '\0'
+			? relay_config_get_admin_socket(config)
+			: "off ([admin] socket is empty)");
 	return 0;
 }
 
@@ -221,6 +224,7 @@ relay_print_commands(void)
 	g_print("Usage:\n  relay COMMAND [OPTION…]\n\nCommands:\n");
 	for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
 		g_print("  %-14s %s\n", commands[i].name, commands[i].summary);
+	relay_cli_print_commands();
 	g_print("\nOptions:\n"
 		"  -h, --help     Show this help\n"
 		"  --version      Show the version\n"
@@ -240,6 +244,9 @@ relay_command_help(gint argc, gchar **argv)
 	}
 	command = relay_command_lookup(argv[1]);
 	if (command == NULL) {
+		gint status = relay_cli_help(argc - 1, argv + 1);
+		if (status >= 0)
+			return status;
 		g_printerr("relay: unknown command '%s'\nTry 'relay help'.\n", argv[1]);
 		return 2;
 	}
@@ -255,6 +262,8 @@ main(int argc, char **argv)
 	const RelayCommand *command;
 
 	setlocale(LC_ALL, "");
+	/* the usage lines of `relay help COMMAND` start with it */
+	g_set_prgname("relay");
 	relay_log_setup(G_LOG_LEVEL_MESSAGE);
 	/* libxml2 must be initialised once, before any thread uses it */
 	xmlInitParser();
@@ -269,6 +278,10 @@ main(int argc, char **argv)
 	}
 	command = relay_command_lookup(argv[1]);
 	if (command == NULL) {
+		/* an admin command: relay status, relay members list, ... */
+		gint status = relay_cli_main(argc - 1, argv + 1);
+		if (status >= 0)
+			return status;
 		g_printerr("relay: unknown command '%s'\nTry 'relay help'.\n", argv[1]);
 		return 2;
 	}

@@ -276,6 +276,7 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 	self->server = relay_server_new(self->config, self->store);
 	relay_server_set_networks(self->server, self->networks);
 	relay_server_set_inbox(self->server, self->inbox);
+	relay_server_set_deliverer(self->server, self->deliverer);
 	if (!relay_server_listen(self->server, error))
 		return FALSE;
 	relay_deliverer_start(self->deliverer);

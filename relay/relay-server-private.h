@@ -7,6 +7,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "relay-deliverer.h"
 #include "relay-inbox.h"
 #include "relay-network.h"
 #include "relay-server.h"
@@ -22,6 +23,7 @@ struct _RelayServer {
 	GHashTable *idle;     /* (element-type GSocket RelayServerIdle): kept-alive connections */
 	GHashTable *networks; /* (element-type utf8 RelayNetwork) */
 	RelayInbox *inbox;    /* (nullable) */
+	RelayDeliverer *deliverer; /* (nullable): for the status page's delivery health */
 };
 
 /* a paused request waiting for an answer from elsewhere; answered exactly once */
@@ -59,5 +61,9 @@ relay_server_add_route(RelayServer *self, const gchar *path, SoupServerCallback 
 /* relay-routes.c: ActivityPub actors and discovery */
 void
 relay_routes_register(RelayServer *self);
+
+/* relay-status.c: the status page and its JSON twin */
+void
+relay_status_register(RelayServer *self);
 
 G_END_DECLS

@@ -545,6 +545,17 @@ relay_server_set_inbox(RelayServer *self, RelayInbox *inbox)
 	g_set_object(&self->inbox, inbox);
 }
 
+/**
+ * relay_server_set_deliverer:
+ * @deliverer: (nullable): the delivery engine, whose view of each host the status page shows
+ */
+void
+relay_server_set_deliverer(RelayServer *self, RelayDeliverer *deliverer)
+{
+	g_return_if_fail(RELAY_IS_SERVER(self));
+	g_set_object(&self->deliverer, deliverer);
+}
+
 static GSocket *
 relay_server_bind(GSocketAddress *address, gboolean dual_stack, GError **error)
 {
@@ -679,6 +690,7 @@ relay_server_dispose(GObject *object)
 	g_clear_pointer(&self->idle, g_hash_table_unref);
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	g_clear_object(&self->inbox);
+	g_clear_object(&self->deliverer);
 	g_clear_object(&self->soup);
 	g_clear_object(&self->store);
 	g_clear_object(&self->config);
@@ -703,6 +715,7 @@ relay_server_init(RelayServer *self)
 	relay_server_add_route(self, "/healthz", relay_server_healthz_cb);
 	relay_server_add_route(self, NULL, relay_server_default_cb);
 	relay_routes_register(self);
+	relay_status_register(self);
 	self->idle = g_hash_table_new_full(
 		g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)relay_server_idle_free);
 	g_signal_connect(

@@ -8,6 +8,7 @@
 #include <libsoup/soup.h>
 
 #include "relay-config.h"
+#include "relay-deliverer.h"
 #include "relay-inbox.h"
 #include "relay-store.h"
 
@@ -24,6 +25,8 @@ void
 relay_server_set_networks(RelayServer *self, GHashTable *networks);
 void
 relay_server_set_inbox(RelayServer *self, RelayInbox *inbox);
+void
+relay_server_set_deliverer(RelayServer *self, RelayDeliverer *deliverer);
 gboolean
 relay_server_listen(RelayServer *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean

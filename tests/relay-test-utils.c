@@ -115,6 +115,13 @@ GSubprocess *
 relay_test_spawn(GSubprocessFlags flags, const gchar *const *argv, GError **error)
 {
 	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(flags);
+	return relay_test_spawn_with(launcher, argv, error);
+}
+
+/* the same with a launcher of the caller's (its environment, say) */
+GSubprocess *
+relay_test_spawn_with(GSubprocessLauncher *launcher, const gchar *const *argv, GError **error)
+{
 	g_subprocess_launcher_set_child_setup(launcher, relay_test_child_setup, NULL, NULL);
 	return g_subprocess_launcher_spawnv(launcher, argv, error);
 }

@@ -31,6 +31,8 @@ relay_test_source_path(const gchar *relative);
 /* starts a process that is killed when the test process dies, even by an assertion */
 GSubprocess *
 relay_test_spawn(GSubprocessFlags flags, const gchar *const *argv, GError **error);
+GSubprocess *
+relay_test_spawn_with(GSubprocessLauncher *launcher, const gchar *const *argv, GError **error);
 
 /* a loopback TCP port nobody listens on now */
 guint16

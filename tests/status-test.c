@@ -395,9 +395,10 @@ fixture_http(StatusFixture *fixture, const gchar *method, const gchar *path, Htt
 	g_autoptr(SoupMessage) msg = soup_message_new(method, url);
 	HttpWait wait = {NULL, FALSE};
 
-	if (g_str_equal(method, "POST"))
-		soup_message_set_request_body_from_bytes(
-			msg, "text/plain", g_bytes_new_static("x", 1));
+	if (g_str_equal(method, "POST")) {
+		g_autoptr(GBytes) body = g_bytes_new_static("x", 1);
+		soup_message_set_request_body_from_bytes(msg, "text/plain", body);
+	}
 	soup_session_send_and_read_async(
 		session, msg, G_PRIORITY_DEFAULT, NULL, http_sent_cb, &wait);
 	g_assert_true(relay_test_wait_until(NULL, http_done, &wait, 30000));

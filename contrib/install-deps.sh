@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages relay needs, and only those that are missing.
 # Usage: contrib/install-deps.sh [build] [test]
 #   build: compilers, meson and the libraries (always included)
-#   test:  what the test suite needs on top
+#   test:  what the test suite needs on top (chromium: the status page is rendered headless)
 #   interop: npm, for the interop suite's peers (Node 22 itself comes from npm)
 # Runs apt-get as root, or through sudo.
 set -eu
@@ -12,7 +12,7 @@ packages="meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libsoup-3.0-
 for what in "$@"; do
 	case "$what" in
 	build) ;;
-	test) packages="$packages clang-format python3 nginx-light systemd openssl" ;;
+	test) packages="$packages clang-format python3 nginx-light systemd openssl chromium" ;;
 	interop) command -v npm >/dev/null 2>&1 || packages="$packages npm" ;;
 	*) echo "install-deps: unknown set '$what' (build, test, interop)" >&2; exit 2 ;;
 	esac

@@ -11,6 +11,11 @@
  * percent-encoded as %40 when the query was encoded twice, or the actor's http(s) URL. Anything
  * else is refused with a message that says what was expected, which the server answers with 400.
  *
+ * NodeInfo documents of other servers are read too, for the software name and version of each
+ * member: the links document at /.well-known/nodeinfo names the schema versions the server
+ * has, and the relay follows the highest one it knows. Both are untrusted: only strings of
+ * the expected types are taken, and the text is bounded and stripped of control characters.
+ *
  * host-meta's XRD is built with libxml2 rather than by pasting strings, so that an origin can
  * never break the markup. libxml2 escapes '&', '<' and '"' in attribute values and leaves the
  * braces of the `{uri}` template alone, which is what RFC 6415 clients substitute.
@@ -23,6 +28,7 @@
 
 #include "relay-discovery.h"
 #include "relay-fed-error.h"
+#include "relay-json.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 
@@ -30,6 +36,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 
 #define RELAY_XRD_NAMESPACE	  "http://docs.oasis-open.org/ns/xri/xrd-1.0"
 #define RELAY_NODEINFO_REL_PREFIX "http://nodeinfo.diaspora.software/ns/schema/"
+/* a few servers write the rel with https */
+#define RELAY_NODEINFO_REL_PREFIX_HTTPS "https://nodeinfo.diaspora.software/ns/schema/"
 
 /* ---- WebFinger ----------------------------------------------------------------------------- */
 
@@ -620,4 +628,196 @@ relay_nodeinfo_content_type(const gchar *schema_version)
 	if (g_strcmp0(schema_version, "2.1") == 0)
 		return "application/json; profile=\"" RELAY_NODEINFO_REL_PREFIX "2.1#\"";
 	return NULL;
+}
+
+/* the schema versions whose documents are followed, the preferred first */
+static const gchar *const relay_nodeinfo_readable_versions[] = {"2.1", "2.0", "2.2"};
+
+/* the rank of a link's rel in relay_nodeinfo_readable_versions, or -1 */
+static gint
+relay_nodeinfo_rel_rank(const gchar *rel)
+{
+	const gchar *version = NULL;
+
+	if (rel == NULL)
+		return -1;
+	if (g_str_has_prefix(rel, RELAY_NODEINFO_REL_PREFIX))
+		version = rel + strlen(RELAY_NODEINFO_REL_PREFIX);
+	else if (g_str_has_prefix(rel, RELAY_NODEINFO_REL_PREFIX_HTTPS))
+		version = rel + strlen(RELAY_NODEINFO_REL_PREFIX_HTTPS);
+	else
+		return -1;
+	for (guint i = 0; i < G_N_ELEMENTS(relay_nodeinfo_readable_versions); i++) {
+		if (g_strcmp0(version, relay_nodeinfo_readable_versions[i]) == 0)
+			return (gint)i;
+	}
+	return -1;
+}
+
+/**
+ * relay_nodeinfo_links_parse:
+ * @links: a server's `/.well-known/nodeinfo` document
+ * @base_url: the URL it came from, against which a relative href is resolved
+ * @error: (nullable): a #GError
+ *
+ * Finds the NodeInfo document to read: the link to schema 2.1, else 2.0, else 2.2 (whose
+ * software fields are the same), with an http or https href.
+ *
+ * Returns: (transfer full) (nullable): the document's absolute URL, or %NULL with
+ * %RELAY_FED_ERROR_INVALID_DOCUMENT
+ */
+gchar *
+relay_nodeinfo_links_parse(JsonNode *links, const gchar *base_url, GError **error)
+{
+	g_autoptr(GUri) base = NULL;
+	JsonNode *array_node;
+	JsonArray *array;
+	const gchar *best_href = NULL;
+	gint best_rank = G_MAXINT;
+
+	if (links == NULL || !JSON_NODE_HOLDS_OBJECT(links)) {
+		g_set_error_literal(error,
+				    RELAY_FED_ERROR,
+				    RELAY_FED_ERROR_INVALID_DOCUMENT,
+				    "the NodeInfo links document is not an object");
+		return NULL;
+	}
+	array_node = json_object_get_member(json_node_get_object(links), "links");
+	if (array_node == NULL || !JSON_NODE_HOLDS_ARRAY(array_node)) {
+		g_set_error_literal(error,
+				    RELAY_FED_ERROR,
+				    RELAY_FED_ERROR_INVALID_DOCUMENT,
+				    "the NodeInfo links document has no links array");
+		return NULL;
+	}
+	array = json_node_get_array(array_node);
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		JsonNode *link = json_array_get_element(array, i);
+		const gchar *href;
+		gint rank;
+
+		if (!JSON_NODE_HOLDS_OBJECT(link))
+			continue;
+		rank = relay_nodeinfo_rel_rank(
+			relay_json_object_get_string(json_node_get_object(link), "rel"));
+		href = relay_json_object_get_string(json_node_get_object(link), "href");
+		if (rank < 0 || href == NULL || href[0] == '\0' || rank >= best_rank)
+			continue;
+		best_rank = rank;
+		best_href = href;
+	}
+	if (best_href == NULL) {
+		g_set_error_literal(error,
+				    RELAY_FED_ERROR,
+				    RELAY_FED_ERROR_INVALID_DOCUMENT,
+				    "no link to a NodeInfo 2.0 or 2.1 document");
+		return NULL;
+	}
+
+	base = base_url != NULL ? g_uri_parse(base_url, G_URI_FLAGS_ENCODED, NULL) : NULL;
+	{
+		g_autoptr(GUri) uri =
+			base != NULL
+				? g_uri_parse_relative(base, best_href, G_URI_FLAGS_ENCODED, NULL)
+				: g_uri_parse(best_href, G_URI_FLAGS_ENCODED, NULL);
+		const gchar *scheme = uri != NULL ? g_uri_get_scheme(uri) : NULL;
+
+		if (uri == NULL || g_uri_get_host(uri) == NULL || g_uri_get_host(uri)[0] == '\0' ||
+		    (g_strcmp0(scheme, "https") != 0 && g_strcmp0(scheme, "http") != 0)) {
+			g_set_error_literal(error,
+					    RELAY_FED_ERROR,
+					    RELAY_FED_ERROR_INVALID_DOCUMENT,
+					    "the NodeInfo link is not an http or https URL");
+			return NULL;
+		}
+		return g_uri_to_string(uri);
+	}
+}
+
+/* remote text made fit to keep and show: valid UTF-8, no control characters, no surrounding
+ * space, at most @max_bytes (cut on a character boundary); NULL when nothing is left */
+static gchar *
+relay_nodeinfo_clean_text(const gchar *text, gsize max_bytes)
+{
+	g_autofree gchar *valid = NULL;
+	g_autoptr(GString) clean = NULL;
+
+	if (text == NULL)
+		return NULL;
+	valid = g_utf8_make_valid(text, -1);
+	clean = g_string_new(NULL);
+	for (const gchar *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		gsize before = clean->len;
+
+		if (g_unichar_iscntrl(c) || g_unichar_type(c) == G_UNICODE_FORMAT)
+			continue;
+		g_string_append_unichar(clean, c);
+		if (clean->len > max_bytes) {
+			g_string_truncate(clean, before);
+			break;
+		}
+	}
+	g_strstrip(clean->str);
+	clean->len = strlen(clean->str);
+	if (clean->len == 0)
+		return NULL;
+	return g_string_free(g_steal_pointer(&clean), FALSE);
+}
+
+/**
+ * relay_nodeinfo_software_parse:
+ * @document: a NodeInfo document (any 2.x schema)
+ * @out_name: (out) (transfer full): software.name, in lower case
+ * @out_version: (out) (transfer full) (nullable): software.version, %NULL when absent or empty
+ * @error: (nullable): a #GError
+ *
+ * Reads which software a server runs. The schema asks for a lower-case name (`^[a-z0-9-]+$`);
+ * the name is kept as given but for its case, which is folded so that names compare as the
+ * schema means them. Both strings lose their control characters and surrounding space and are
+ * cut at %RELAY_NODEINFO_SOFTWARE_MAX_BYTES bytes.
+ *
+ * Returns: %TRUE, or %FALSE with %RELAY_FED_ERROR_INVALID_DOCUMENT when there is no name
+ */
+gboolean
+relay_nodeinfo_software_parse(JsonNode *document,
+			      gchar **out_name,
+			      gchar **out_version,
+			      GError **error)
+{
+	JsonNode *software_node;
+	JsonObject *software;
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *version = NULL;
+
+	if (document == NULL || !JSON_NODE_HOLDS_OBJECT(document)) {
+		g_set_error_literal(error,
+				    RELAY_FED_ERROR,
+				    RELAY_FED_ERROR_INVALID_DOCUMENT,
+				    "the NodeInfo document is not an object");
+		return FALSE;
+	}
+	software_node = json_object_get_member(json_node_get_object(document), "software");
+	if (software_node == NULL || !JSON_NODE_HOLDS_OBJECT(software_node)) {
+		g_set_error_literal(error,
+				    RELAY_FED_ERROR,
+				    RELAY_FED_ERROR_INVALID_DOCUMENT,
+				    "the NodeInfo document has no software object");
+		return FALSE;
+	}
+	software = json_node_get_object(software_node);
+	name = relay_nodeinfo_clean_text(relay_json_object_get_string(software, "name"),
+					 RELAY_NODEINFO_SOFTWARE_MAX_BYTES);
+	if (name == NULL) {
+		g_set_error_literal(error,
+				    RELAY_FED_ERROR,
+				    RELAY_FED_ERROR_INVALID_DOCUMENT,
+				    "the NodeInfo document has no software name");
+		return FALSE;
+	}
+	version = relay_nodeinfo_clean_text(relay_json_object_get_string(software, "version"),
+					    RELAY_NODEINFO_SOFTWARE_MAX_BYTES);
+	*out_name = g_utf8_strdown(name, -1);
+	*out_version = g_steal_pointer(&version);
+	return TRUE;
 }

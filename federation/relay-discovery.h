@@ -57,4 +57,17 @@ relay_nodeinfo_document_new(const RelayNodeInfo *info, const gchar *schema_versi
 const gchar *
 relay_nodeinfo_content_type(const gchar *schema_version);
 
+/* what a remote server's NodeInfo says; see relay_nodeinfo_software_parse() */
+#define RELAY_NODEINFO_SOFTWARE_MAX_BYTES 64
+
+gchar *
+relay_nodeinfo_links_parse(JsonNode *links,
+			   const gchar *base_url,
+			   GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+relay_nodeinfo_software_parse(JsonNode *document,
+			      gchar **out_name,
+			      gchar **out_version,
+			      GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

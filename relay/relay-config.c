@@ -194,6 +194,15 @@ static const RelayConfigKey relay_config_keys[] = {
 	 NULL,
 	 "CA bundle (PEM) trusted instead of the system CAs for outgoing HTTPS when set; for tests",
 	 RELAY_CONFIG_CHECK_PATH},
+	{"federation",
+	 "nodeinfo-refresh",
+	 RELAY_CONFIG_TYPE_INT,
+	 "86400",
+	 1,
+	 2592000,
+	 NULL,
+	 "how often each member's NodeInfo (its software and version) is read again, in seconds",
+	 RELAY_CONFIG_CHECK_NONE},
 	{"delivery",
 	 "workers",
 	 RELAY_CONFIG_TYPE_INT,
@@ -342,6 +351,24 @@ static const RelayConfigKey relay_config_keys[] = {
 	 "description shown on the network actor and the status page",
 	 RELAY_CONFIG_CHECK_NONE},
 	{RELAY_CONFIG_NETWORK_GROUP,
+	 "rules",
+	 RELAY_CONFIG_TYPE_STRING_LIST,
+	 "",
+	 0,
+	 0,
+	 NULL,
+	 "the network's rules, shown on the status page, comma-separated; write \\, for a comma",
+	 RELAY_CONFIG_CHECK_NONE},
+	{RELAY_CONFIG_NETWORK_GROUP,
+	 "contact",
+	 RELAY_CONFIG_TYPE_STRING,
+	 "",
+	 0,
+	 0,
+	 NULL,
+	 "how to reach the network's admins (an address, a URL, an account), for the status page",
+	 RELAY_CONFIG_CHECK_NONE},
+	{RELAY_CONFIG_NETWORK_GROUP,
 	 "join",
 	 RELAY_CONFIG_TYPE_ENUM,
 	 "open",
@@ -463,6 +490,8 @@ relay_network_config_copy(const RelayNetworkConfig *self)
 	copy->name = g_strdup(self->name);
 	copy->title = g_strdup(self->title);
 	copy->summary = g_strdup(self->summary);
+	copy->rules = g_strdupv(self->rules);
+	copy->contact = g_strdup(self->contact);
 	copy->join = self->join;
 	copy->hashtags = g_strdupv(self->hashtags);
 	copy->languages = g_strdupv(self->languages);
@@ -482,6 +511,8 @@ relay_network_config_free(RelayNetworkConfig *self)
 	g_free(self->name);
 	g_free(self->title);
 	g_free(self->summary);
+	g_strfreev(self->rules);
+	g_free(self->contact);
 	g_strfreev(self->hashtags);
 	g_strfreev(self->languages);
 	g_strfreev(self->deny_keywords);
@@ -1312,6 +1343,9 @@ relay_config_build_network(RelayConfig *self, const gchar *group, const gchar *n
 	network->name = g_strdup(name);
 	network->title = g_strdup(title->string);
 	network->summary = g_strdup(relay_config_lookup(self, group, "summary")->string);
+	/* rules as written: trimmed, empty ones dropped */
+	network->rules = g_strdupv(relay_config_lookup(self, group, "rules")->list);
+	network->contact = g_strdup(relay_config_lookup(self, group, "contact")->string);
 	network->hashtags = relay_config_network_list(self, group, "hashtags", TRUE);
 	network->languages = relay_config_network_list(self, group, "languages", FALSE);
 	network->deny_keywords = relay_config_network_list(self, group, "deny-keywords", FALSE);

@@ -95,6 +95,8 @@ typedef struct {
 	gchar *name;
 	gchar *title;
 	gchar *summary;
+	gchar **rules;	/* NULL-terminated, possibly empty: shown on the status page */
+	gchar *contact; /* how to reach the admins; empty when not set */
 	RelayJoinPolicy join;
 	/* content filters (see relay-filter.c); NULL-terminated, possibly empty, lower case */
 	gchar **hashtags;      /* without the leading '#' */

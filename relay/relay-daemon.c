@@ -32,6 +32,7 @@
 #include "relay-log.h"
 #include "relay-network.h"
 #include "relay-sd-notify.h"
+#include "relay-nodeinfo-refresher.h"
 #include "relay-server.h"
 #include "relay-store.h"
 
@@ -62,6 +63,7 @@ struct _RelayDaemon {
 	RelayDeliverer *deliverer;
 	gboolean deliverer_stopped;
 	gchar *listening; /* the addresses listened on, for STATUS= */
+	RelayNodeinfoRefresher *nodeinfo;
 };
 
 G_DEFINE_FINAL_TYPE(RelayDaemon, relay_daemon, G_TYPE_OBJECT)
@@ -240,6 +242,29 @@ relay_daemon_raise_file_limit(void)
 		g_debug("cannot raise the open files limit: %s", g_strerror(errno));
 }
 
+static void
+relay_daemon_member_checked_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+
+	/* the refresher logged the outcome; a failure is tried again at the next round */
+	if (!relay_nodeinfo_refresher_refresh_member_finish(
+		    RELAY_NODEINFO_REFRESHER(source), res, NULL, NULL, &error))
+		g_debug("nodeinfo: %s", error->message);
+}
+
+/* a new member: learn which software it runs */
+static void
+relay_daemon_member_accepted_cb(const gchar *network, const gchar *actor, gpointer user_data)
+{
+	RelayDaemon *self = RELAY_DAEMON(user_data);
+
+	if (self->stopping || self->nodeinfo == NULL)
+		return;
+	relay_nodeinfo_refresher_refresh_member_async(
+		self->nodeinfo, actor, NULL, relay_daemon_member_checked_cb, NULL);
+}
+
 /**
  * relay_daemon_start:
  *
@@ -303,6 +328,12 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 		self->fetcher,
 		relay_config_get_int(self->config, "federation", "key-cache-ttl"));
 	self->inbox = relay_inbox_new(self->config, self->store, self->actor_cache);
+	/* members' software: checked when they join, and again every nodeinfo-refresh */
+	self->nodeinfo = relay_nodeinfo_refresher_new(
+		self->store,
+		self->fetcher,
+		(guint)relay_config_get_int(self->config, "federation", "nodeinfo-refresh"));
+	relay_inbox_set_accepted_func(self->inbox, relay_daemon_member_accepted_cb, self);
 
 	/* deliveries: what the inbox queues goes out at once */
 	{
@@ -335,6 +366,7 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 	if (!relay_server_listen(self->server, error))
 		return FALSE;
 	relay_deliverer_start(self->deliverer);
+	relay_nodeinfo_refresher_start(self->nodeinfo);
 
 	self->sighup_id = g_unix_signal_add(SIGHUP, relay_daemon_sighup_cb, self);
 	self->sigterm_id = g_unix_signal_add(SIGTERM, relay_daemon_sigterm_cb, self);
@@ -439,6 +471,9 @@ relay_daemon_reload(RelayDaemon *self)
 	relay_inbox_set_config(self->inbox, config);
 	relay_actor_cache_set_ttl(self->actor_cache,
 				  relay_config_get_int(config, "federation", "key-cache-ttl"));
+	relay_nodeinfo_refresher_set_interval(
+		self->nodeinfo,
+		(guint)relay_config_get_int(config, "federation", "nodeinfo-refresh"));
 	{
 		RelayDelivererOptions options;
 		g_autoptr(GError) error_options = NULL;
@@ -504,6 +539,8 @@ relay_daemon_shutdown(RelayDaemon *self)
 		relay_admin_stop(self->admin);
 	if (self->server != NULL)
 		relay_server_disconnect(self->server);
+	if (self->nodeinfo != NULL)
+		relay_nodeinfo_refresher_stop(self->nodeinfo);
 	if (self->deliverer != NULL)
 		relay_deliverer_stop_async(self->deliverer,
 					   NULL,
@@ -542,6 +579,18 @@ relay_daemon_run(RelayDaemon *self)
 	return 0;
 }
 
+/**
+ * relay_daemon_get_nodeinfo_refresher:
+ *
+ * Returns: (transfer none) (nullable): what checks the members' software, once started
+ */
+RelayNodeinfoRefresher *
+relay_daemon_get_nodeinfo_refresher(RelayDaemon *self)
+{
+	g_return_val_if_fail(RELAY_IS_DAEMON(self), NULL);
+	return self->nodeinfo;
+}
+
 static void
 relay_daemon_dispose(GObject *object)
 {
@@ -555,6 +604,7 @@ relay_daemon_dispose(GObject *object)
 	g_clear_object(&self->admin);
 	g_clear_object(&self->inbox);
 	g_clear_object(&self->deliverer);
+	g_clear_object(&self->nodeinfo);
 	g_clear_object(&self->actor_cache);
 	g_clear_object(&self->fetcher);
 	g_clear_object(&self->store);

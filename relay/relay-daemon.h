@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "relay-config.h"
+#include "relay-nodeinfo-refresher.h"
 
 G_BEGIN_DECLS
 
@@ -26,5 +27,7 @@ void
 relay_daemon_shutdown(RelayDaemon *self);
 RelayConfig *
 relay_daemon_get_config(RelayDaemon *self);
+RelayNodeinfoRefresher *
+relay_daemon_get_nodeinfo_refresher(RelayDaemon *self);
 
 G_END_DECLS

@@ -1959,6 +1959,34 @@ relay_deliverer_get_counters(RelayDeliverer *self, RelayDelivererCounters *count
 	}
 }
 
+/**
+ * relay_deliverer_get_host_health:
+ * @host: a host as in #RelayDelivery (lower case, ":PORT" when the URL had one)
+ * @health: (out caller-allocates): what the engine knows of it now
+ *
+ * For the status page. The engine forgets healthy idle hosts, and all of it at a restart.
+ *
+ * Returns: %TRUE when the engine knows @host; @health is zeroed otherwise
+ */
+gboolean
+relay_deliverer_get_host_health(RelayDeliverer *self,
+				const gchar *host,
+				RelayDelivererHostHealth *health)
+{
+	const RelayDelivererHost *known;
+
+	g_return_val_if_fail(RELAY_IS_DELIVERER(self), FALSE);
+	memset(health, 0, sizeof(*health));
+	known = host != NULL ? g_hash_table_lookup(self->hosts, host) : NULL;
+	if (known == NULL)
+		return FALSE;
+	health->consecutive_failures = known->consecutive_failures;
+	health->failing_since_us = known->failing_since_us;
+	if (known->hold_until_us > g_get_real_time())
+		health->paused_until_us = known->hold_until_us;
+	return TRUE;
+}
+
 static gboolean
 relay_deliverer_stop_grace_cb(gpointer user_data)
 {

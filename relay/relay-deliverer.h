@@ -108,6 +108,18 @@ typedef struct {
 	guint hosts_paused;
 } RelayDelivererCounters;
 
+/**
+ * RelayDelivererHostHealth:
+ * @consecutive_failures: failures since the host's last success
+ * @failing_since_us: the first of them, 0 when the last POST succeeded
+ * @paused_until_us: until when its rows wait (breaker open, or a Retry-After), 0 if they do not
+ */
+typedef struct {
+	guint consecutive_failures;
+	gint64 failing_since_us;
+	gint64 paused_until_us;
+} RelayDelivererHostHealth;
+
 #define RELAY_TYPE_DELIVERER (relay_deliverer_get_type())
 G_DECLARE_FINAL_TYPE(RelayDeliverer, relay_deliverer, RELAY, DELIVERER, GObject)
 
@@ -141,6 +153,10 @@ gboolean
 relay_deliverer_resume_host(RelayDeliverer *self, const gchar *host);
 void
 relay_deliverer_get_counters(RelayDeliverer *self, RelayDelivererCounters *counters);
+gboolean
+relay_deliverer_get_host_health(RelayDeliverer *self,
+				const gchar *host,
+				RelayDelivererHostHealth *health);
 void
 relay_deliverer_stop_async(RelayDeliverer *self,
 			   GCancellable *cancellable,

@@ -48,6 +48,8 @@ struct _RelayInbox {
 	RelayActorCache *cache;
 	RelayInboxWakeFunc wake;
 	gpointer wake_data;
+	RelayInboxAcceptedFunc accepted;
+	gpointer accepted_data;
 	guint in_flight;
 	GHashTable *requests; /* (element-type utf8 guint64): "NETWORK STATUS" -> requests */
 	guint64 signature_failures[RELAY_INBOX_SIGNATURE_FAILURE_LAST];
@@ -269,7 +271,9 @@ typedef struct {
 typedef struct {
 	guint status;
 	gchar *reason;
-	gboolean queued; /* something was enqueued: wake the deliverer */
+	gboolean queued;	 /* something was enqueued: wake the deliverer */
+	gchar *accepted_network; /* (nullable): a member became accepted... */
+	gchar *accepted_actor;	 /* ...this one */
 } RelayInboxVerdict;
 
 static void
@@ -296,6 +300,8 @@ static void
 relay_inbox_verdict_free(RelayInboxVerdict *verdict)
 {
 	g_free(verdict->reason);
+	g_free(verdict->accepted_network);
+	g_free(verdict->accepted_actor);
 	g_free(verdict);
 }
 
@@ -314,6 +320,29 @@ relay_inbox_job_return(GTask *task, guint status, gboolean queued, const gchar *
 	va_end(args);
 	verdict->status = status;
 	verdict->queued = queued;
+	g_task_return_pointer(task, verdict, (GDestroyNotify)relay_inbox_verdict_free);
+}
+
+/* the same, telling the main loop that @member has just become accepted */
+static void
+relay_inbox_job_return_accepted(
+	GTask *task, const RelayMember *member, gboolean queued, const gchar *format, ...)
+	G_GNUC_PRINTF(4, 5);
+
+static void
+relay_inbox_job_return_accepted(
+	GTask *task, const RelayMember *member, gboolean queued, const gchar *format, ...)
+{
+	RelayInboxVerdict *verdict = g_new0(RelayInboxVerdict, 1);
+	va_list args;
+
+	va_start(args, format);
+	verdict->reason = g_strdup_vprintf(format, args);
+	va_end(args);
+	verdict->status = SOUP_STATUS_ACCEPTED;
+	verdict->queued = queued;
+	verdict->accepted_network = g_strdup(member->network);
+	verdict->accepted_actor = g_strdup(member->actor);
 	g_task_return_pointer(task, verdict, (GDestroyNotify)relay_inbox_verdict_free);
 }
 
@@ -435,6 +464,12 @@ relay_inbox_follow_run(RelayStore *store,
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
+	if (member->state == RELAY_MEMBER_STATE_ACCEPTED &&
+	    (existing == NULL || existing->state != RELAY_MEMBER_STATE_ACCEPTED)) {
+		relay_inbox_job_return_accepted(
+			task, member, TRUE, "%s", existing != NULL ? "accepted again" : "accepted");
+		return;
+	}
 	relay_inbox_job_return(task,
 			       SOUP_STATUS_ACCEPTED,
 			       TRUE,
@@ -483,11 +518,19 @@ relay_inbox_membership_run(RelayStore *store,
 		return;
 	}
 	if (job->kind == RELAY_INBOX_JOB_ACCEPT) {
-		if (member->state == RELAY_MEMBER_STATE_PENDING && member->follow_back_id != NULL)
+		gboolean newly_accepted = FALSE;
+		if (member->state == RELAY_MEMBER_STATE_PENDING && member->follow_back_id != NULL) {
 			member->state = RELAY_MEMBER_STATE_ACCEPTED;
+			newly_accepted = TRUE;
+		}
 		member->last_seen_us = job->now_us;
 		if (!relay_store_member_put(store, member, cancellable, &error)) {
 			g_task_return_error(task, g_steal_pointer(&error));
+			return;
+		}
+		if (newly_accepted) {
+			relay_inbox_job_return_accepted(
+				task, member, FALSE, "our follow is accepted: member accepted");
 			return;
 		}
 		relay_inbox_job_return(task,
@@ -665,6 +708,9 @@ relay_inbox_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	if (verdict->queued && self->wake != NULL)
 		self->wake(self->wake_data);
+	if (verdict->accepted_actor != NULL && self->accepted != NULL)
+		self->accepted(
+			verdict->accepted_network, verdict->accepted_actor, self->accepted_data);
 	relay_inbox_post_answer(post, verdict->status, verdict->reason);
 	relay_inbox_verdict_free(verdict);
 }
@@ -1127,6 +1173,18 @@ relay_inbox_set_wake_func(RelayInbox *self, RelayInboxWakeFunc func, gpointer us
 	g_return_if_fail(RELAY_IS_INBOX(self));
 	self->wake = func;
 	self->wake_data = user_data;
+}
+
+/**
+ * relay_inbox_set_accepted_func:
+ * @func: (nullable): called on the main loop when a member becomes accepted
+ */
+void
+relay_inbox_set_accepted_func(RelayInbox *self, RelayInboxAcceptedFunc func, gpointer user_data)
+{
+	g_return_if_fail(RELAY_IS_INBOX(self));
+	self->accepted = func;
+	self->accepted_data = user_data;
 }
 
 static void

@@ -38,6 +38,10 @@ typedef void (*RelayInboxRequestsFunc)(const gchar *network,
 
 /* called after every successful enqueue so deliveries start at once */
 typedef void (*RelayInboxWakeFunc)(gpointer user_data);
+/* called when a member of @network becomes accepted (not when an accepted one follows again) */
+typedef void (*RelayInboxAcceptedFunc)(const gchar *network,
+				       const gchar *actor,
+				       gpointer user_data);
 
 RelayInbox *
 relay_inbox_new(RelayConfig *config, RelayStore *store, RelayActorCache *cache);
@@ -45,6 +49,8 @@ void
 relay_inbox_set_config(RelayInbox *self, RelayConfig *config);
 void
 relay_inbox_set_wake_func(RelayInbox *self, RelayInboxWakeFunc func, gpointer user_data);
+void
+relay_inbox_set_accepted_func(RelayInbox *self, RelayInboxAcceptedFunc func, gpointer user_data);
 void
 relay_inbox_post(RelayInbox *self, SoupServerMessage *msg, RelayNetwork *network);
 guint

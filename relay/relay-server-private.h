@@ -24,8 +24,8 @@ struct _RelayServer {
 	GHashTable *idle;     /* (element-type GSocket RelayServerIdle): kept-alive connections */
 	GHashTable *networks; /* (element-type utf8 RelayNetwork) */
 	RelayInbox *inbox;    /* (nullable) */
-	RelayDeliverer *deliverer;  /* (nullable): for /metrics */
-	RelayActorCache *cache;	    /* (nullable): for /metrics */
+	RelayDeliverer *deliverer;  /* (nullable): /metrics, the status page */
+	RelayActorCache *cache;	    /* (nullable): /metrics, the status page */
 	gint64 started_us;	    /* wall clock */
 	RelayRateLimit *rate_limit; /* inbox POSTs per remote address */
 	guint64 rate_limited;	    /* POSTs answered 429 */
@@ -66,5 +66,9 @@ relay_server_add_route(RelayServer *self, const gchar *path, SoupServerCallback 
 /* relay-routes.c: ActivityPub actors and discovery */
 void
 relay_routes_register(RelayServer *self);
+
+/* relay-status.c: the status page and its JSON twin */
+void
+relay_status_register(RelayServer *self);
 
 G_END_DECLS

@@ -641,7 +641,7 @@ relay_server_set_inbox(RelayServer *self, RelayInbox *inbox)
 
 /**
  * relay_server_set_sources:
- * @deliverer: (nullable): the delivery engine, whose counters /metrics shows
+ * @deliverer: (nullable): the delivery engine, whose counters /metrics and the status page show
  * @cache: (nullable): the actor cache, whose counters /metrics shows
  */
 void
@@ -815,6 +815,7 @@ relay_server_init(RelayServer *self)
 	relay_server_add_route(self, NULL, relay_server_default_cb);
 	relay_routes_register(self);
 	relay_metrics_register(self);
+	relay_status_register(self);
 	self->idle = g_hash_table_new_full(
 		g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)relay_server_idle_free);
 	g_signal_connect(

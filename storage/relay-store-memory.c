@@ -390,6 +390,7 @@ relay_store_memory_member_put(RelayStore *store,
 {
 	RelayStoreMemory *self = RELAY_STORE_MEMORY(store);
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	const RelayMember *existing;
 	RelayMember *copy;
 
 	if (!relay_store_memory_check_open(self, error))
@@ -411,6 +412,15 @@ relay_store_memory_member_put(RelayStore *store,
 		return FALSE;
 	}
 	copy = relay_member_copy(member);
+	existing = g_tree_lookup(self->members, member);
+	if (existing != NULL) {
+		/* an existing member keeps its NodeInfo fields: see relay_store_member_put() */
+		g_free(copy->software_name);
+		g_free(copy->software_version);
+		copy->software_name = g_strdup(existing->software_name);
+		copy->software_version = g_strdup(existing->software_version);
+		copy->nodeinfo_checked_us = existing->nodeinfo_checked_us;
+	}
 	g_tree_replace(self->members, copy, copy);
 	return TRUE;
 }
@@ -488,6 +498,57 @@ relay_store_memory_member_list(RelayStore *store,
 		g_ptr_array_add(array, relay_member_copy(member));
 	}
 	return g_steal_pointer(&array);
+}
+
+typedef struct {
+	const gchar *domain;
+	const gchar *software_name;
+	const gchar *software_version;
+	gint64 checked_at_us;
+	guint updated;
+} RelayStoreMemorySoftware;
+
+static gboolean
+relay_store_memory_member_software_cb(gpointer key, gpointer value, gpointer user_data)
+{
+	RelayMember *member = value;
+	RelayStoreMemorySoftware *software = user_data;
+
+	if (g_strcmp0(member->domain, software->domain) != 0)
+		return FALSE;
+	member->nodeinfo_checked_us = software->checked_at_us;
+	/* a failed check (no name) keeps what the last good one found */
+	if (software->software_name != NULL) {
+		g_free(member->software_name);
+		g_free(member->software_version);
+		member->software_name = g_strdup(software->software_name);
+		member->software_version = g_strdup(software->software_version);
+	}
+	software->updated++;
+	return FALSE;
+}
+
+static gboolean
+relay_store_memory_member_software_put(RelayStore *store,
+				       const gchar *domain,
+				       const gchar *software_name,
+				       const gchar *software_version,
+				       gint64 checked_at_us,
+				       guint *out_updated,
+				       GCancellable *cancellable,
+				       GError **error)
+{
+	RelayStoreMemory *self = RELAY_STORE_MEMORY(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	RelayStoreMemorySoftware software = {
+		domain, software_name, software_version, checked_at_us, 0};
+
+	if (!relay_store_memory_check_open(self, error))
+		return FALSE;
+	g_tree_foreach(self->members, relay_store_memory_member_software_cb, &software);
+	if (out_updated != NULL)
+		*out_updated = software.updated;
+	return TRUE;
 }
 
 /* policies */
@@ -1059,6 +1120,50 @@ relay_store_memory_delivery_stats(RelayStore *store,
 	return TRUE;
 }
 
+static gboolean
+relay_store_memory_delivery_hosts_cb(gpointer key, gpointer value, gpointer user_data)
+{
+	GPtrArray *array = user_data;
+	g_ptr_array_add(array, g_steal_pointer(&value));
+	return FALSE;
+}
+
+static GPtrArray *
+relay_store_memory_delivery_hosts(RelayStore *store, GCancellable *cancellable, GError **error)
+{
+	RelayStoreMemory *self = RELAY_STORE_MEMORY(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GTree) hosts = NULL;
+	g_autoptr(GPtrArray) array = NULL;
+	GHashTableIter iter;
+	gpointer key;
+
+	if (!relay_store_memory_check_open(self, error))
+		return NULL;
+	/* host (interned, borrowed) → its stats, sorted by host */
+	hosts = g_tree_new_full(relay_store_memory_str_cmp_cb, NULL, NULL, NULL);
+	g_hash_table_iter_init(&iter, self->rows);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		const RelayStoreMemoryRow *row = key;
+		RelayHostQueueStats *stats = g_tree_lookup(hosts, row->host);
+
+		if (stats == NULL) {
+			stats = relay_host_queue_stats_new(row->host);
+			stats->oldest_created_us = row->activity->created_at_us;
+			g_tree_insert(hosts, row->host, stats);
+		}
+		stats->queued++;
+		if (row->attempts > 0)
+			stats->retrying++;
+		stats->max_attempts = MAX(stats->max_attempts, row->attempts);
+		stats->oldest_created_us =
+			MIN(stats->oldest_created_us, row->activity->created_at_us);
+	}
+	array = g_ptr_array_new_with_free_func((GDestroyNotify)relay_host_queue_stats_free);
+	g_tree_foreach(hosts, relay_store_memory_delivery_hosts_cb, array);
+	return g_steal_pointer(&array);
+}
+
 /* counters */
 
 static gboolean
@@ -1283,6 +1388,7 @@ relay_store_memory_class_init(RelayStoreMemoryClass *klass)
 	store_class->member_get = relay_store_memory_member_get;
 	store_class->member_remove = relay_store_memory_member_remove;
 	store_class->member_list = relay_store_memory_member_list;
+	store_class->member_software_put = relay_store_memory_member_software_put;
 	store_class->policy_put = relay_store_memory_policy_put;
 	store_class->policy_remove = relay_store_memory_policy_remove;
 	store_class->policy_list = relay_store_memory_policy_list;
@@ -1298,6 +1404,7 @@ relay_store_memory_class_init(RelayStoreMemoryClass *klass)
 	store_class->delivery_settle = relay_store_memory_delivery_settle;
 	store_class->delivery_release = relay_store_memory_delivery_release;
 	store_class->delivery_stats = relay_store_memory_delivery_stats;
+	store_class->delivery_hosts = relay_store_memory_delivery_hosts;
 	store_class->counters_add = relay_store_memory_counters_add;
 	store_class->counters_get = relay_store_memory_counters_get;
 	store_class->delivery_pending_hosts = relay_store_memory_delivery_pending_hosts;

@@ -221,6 +221,8 @@ relay_member_copy(const RelayMember *self)
 	copy->shared_inbox = g_strdup(self->shared_inbox);
 	copy->follow_id = g_strdup(self->follow_id);
 	copy->follow_back_id = g_strdup(self->follow_back_id);
+	copy->software_name = g_strdup(self->software_name);
+	copy->software_version = g_strdup(self->software_version);
 	return copy;
 }
 
@@ -236,6 +238,8 @@ relay_member_free(RelayMember *self)
 	g_free(self->shared_inbox);
 	g_free(self->follow_id);
 	g_free(self->follow_back_id);
+	g_free(self->software_name);
+	g_free(self->software_version);
 	g_free(self);
 }
 
@@ -452,6 +456,29 @@ relay_delivery_free(RelayDelivery *self)
 	g_free(self->inbox);
 	g_free(self->host);
 	g_bytes_unref(self->body);
+	g_free(self);
+}
+
+/**
+ * relay_host_queue_stats_new:
+ * @host: the host, as in #RelayDelivery
+ *
+ * Returns: (transfer full): empty statistics of @host
+ */
+RelayHostQueueStats *
+relay_host_queue_stats_new(const gchar *host)
+{
+	RelayHostQueueStats *self = g_new0(RelayHostQueueStats, 1);
+	self->host = g_strdup(host);
+	return self;
+}
+
+void
+relay_host_queue_stats_free(RelayHostQueueStats *self)
+{
+	if (self == NULL)
+		return;
+	g_free(self->host);
 	g_free(self);
 }
 

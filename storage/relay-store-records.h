@@ -59,6 +59,10 @@ typedef struct {
 	gint64 created_at_us;
 	gint64 last_seen_us;
 	guint failure_count;
+	/* what its NodeInfo said at the last check, see relay_store_member_software_put() */
+	gchar *software_name;	    /* (nullable): software.name, lower case as NodeInfo has it */
+	gchar *software_version;    /* (nullable): software.version */
+	gint64 nodeinfo_checked_us; /* the last check, failed or not; 0 when never checked */
 } RelayMember;
 
 typedef enum {
@@ -137,6 +141,15 @@ typedef struct {
 	gint64 oldest_created_us; /* 0 when the queue is empty */
 } RelayQueueStats;
 
+/* the queued deliveries of one host: the host of their inbox URL, with ":PORT" if any */
+typedef struct {
+	gchar *host;
+	guint64 queued;		  /* rows waiting, claimed ones included */
+	guint64 retrying;	  /* rows that failed at least once and wait for a retry */
+	guint max_attempts;	  /* the most attempts made on one of its rows */
+	gint64 oldest_created_us; /* when its oldest row was queued */
+} RelayHostQueueStats;
+
 typedef struct {
 	gchar *name;
 	gint64 value;
@@ -211,6 +224,11 @@ relay_delivery_new(gint64 id, const gchar *network, const gchar *inbox, GBytes *
 void
 relay_delivery_free(RelayDelivery *self);
 
+RelayHostQueueStats *
+relay_host_queue_stats_new(const gchar *host);
+void
+relay_host_queue_stats_free(RelayHostQueueStats *self);
+
 RelayCounter *
 relay_counter_new(const gchar *name, gint64 value);
 void
@@ -223,6 +241,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayCachedActor, relay_cached_actor_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayCachedKey, relay_cached_key_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayFanout, relay_fanout_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayDelivery, relay_delivery_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayHostQueueStats, relay_host_queue_stats_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayCounter, relay_counter_free)
 
 /* the deliveries queued for one host, for `relay queue` */

@@ -11,6 +11,7 @@
  *
  * Schema versions (PRAGMA user_version), each applied in its own transaction:
  *   1: networks, members, domain_policies, actors, keys, seen, activities, deliveries, counters
+ *   2: members.software_name, software_version, nodeinfo_checked_at (what NodeInfo says)
  */
 
 #include "config.h"
@@ -21,7 +22,7 @@
 
 #include "relay-store-private.h"
 
-#define RELAY_STORE_SQLITE_SCHEMA_VERSION 1
+#define RELAY_STORE_SQLITE_SCHEMA_VERSION 2
 
 struct _RelayStoreSqlite {
 	RelayStore parent_instance;
@@ -219,11 +220,24 @@ relay_store_sqlite_migrate_v1(RelayStoreSqlite *self, GError **error)
 		error);
 }
 
+/* each member's software, from its NodeInfo; existing members are checked at the next round */
+static gboolean
+relay_store_sqlite_migrate_v2(RelayStoreSqlite *self, GError **error)
+{
+	return relay_store_sqlite_exec(
+		self,
+		"ALTER TABLE members ADD COLUMN software_name TEXT;"
+		"ALTER TABLE members ADD COLUMN software_version TEXT;"
+		"ALTER TABLE members ADD COLUMN nodeinfo_checked_at INTEGER NOT NULL DEFAULT 0;",
+		error);
+}
+
 static const struct {
 	gint version;
 	gboolean (*migrate)(RelayStoreSqlite *self, GError **error);
 } migrations[] = {
 	{1, relay_store_sqlite_migrate_v1},
+	{2, relay_store_sqlite_migrate_v2},
 };
 
 static gint
@@ -504,7 +518,8 @@ relay_store_sqlite_network_list(RelayStore *store, GCancellable *cancellable, GE
 
 #define MEMBER_COLUMNS                                                                             \
 	"network, actor, domain, inbox, shared_inbox, protocol, state, direction, follow_id, "     \
-	"follow_back_id, is_peer, created_at, last_seen_at, failure_count"
+	"follow_back_id, is_peer, created_at, last_seen_at, failure_count, software_name, "        \
+	"software_version, nodeinfo_checked_at"
 
 static RelayMember *
 member_from_row(sqlite3_stmt *stmt)
@@ -524,6 +539,9 @@ member_from_row(sqlite3_stmt *stmt)
 	member->created_at_us = sqlite3_column_int64(stmt, 11);
 	member->last_seen_us = sqlite3_column_int64(stmt, 12);
 	member->failure_count = (guint)sqlite3_column_int64(stmt, 13);
+	member->software_name = column_text(stmt, 14);
+	member->software_version = column_text(stmt, 15);
+	member->nodeinfo_checked_us = sqlite3_column_int64(stmt, 16);
 	return member;
 }
 
@@ -537,8 +555,14 @@ relay_store_sqlite_member_put(RelayStore *store,
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
 	g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(
 		self,
-		"INSERT OR REPLACE INTO members (" MEMBER_COLUMNS ") "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+		/* an existing member keeps its NodeInfo columns: see relay_store_member_put() */
+		"INSERT INTO members (" MEMBER_COLUMNS ") "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+		"?17) "
+		"ON CONFLICT (network, actor) DO UPDATE SET domain = ?3, inbox = ?4, "
+		"shared_inbox = ?5, protocol = ?6, state = ?7, direction = ?8, follow_id = ?9, "
+		"follow_back_id = ?10, is_peer = ?11, created_at = ?12, last_seen_at = ?13, "
+		"failure_count = ?14",
 		error);
 
 	if (stmt == NULL)
@@ -564,6 +588,9 @@ relay_store_sqlite_member_put(RelayStore *store,
 	sqlite3_bind_int64(stmt, 12, member->created_at_us);
 	sqlite3_bind_int64(stmt, 13, member->last_seen_us);
 	sqlite3_bind_int64(stmt, 14, member->failure_count);
+	bind_text(stmt, 15, member->software_name);
+	bind_text(stmt, 16, member->software_version);
+	sqlite3_bind_int64(stmt, 17, member->nodeinfo_checked_us);
 	return relay_store_sqlite_step_done(self, stmt, error);
 }
 
@@ -641,6 +668,40 @@ relay_store_sqlite_member_list(RelayStore *store,
 	sqlite3_bind_int(stmt, 2, state);
 	return relay_store_sqlite_collect(
 		self, stmt, (gpointer)member_from_row, (GDestroyNotify)relay_member_free, error);
+}
+
+static gboolean
+relay_store_sqlite_member_software_put(RelayStore *store,
+				       const gchar *domain,
+				       const gchar *software_name,
+				       const gchar *software_version,
+				       gint64 checked_at_us,
+				       guint *out_updated,
+				       GCancellable *cancellable,
+				       GError **error)
+{
+	RelayStoreSqlite *self = RELAY_STORE_SQLITE(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(
+		self,
+		/* a failed check (no name) keeps what the last good one found */
+		"UPDATE members SET nodeinfo_checked_at = ?4, "
+		"software_name = CASE WHEN ?2 IS NULL THEN software_name ELSE ?2 END, "
+		"software_version = CASE WHEN ?2 IS NULL THEN software_version ELSE ?3 END "
+		"WHERE domain = ?1",
+		error);
+
+	if (stmt == NULL)
+		return FALSE;
+	bind_text(stmt, 1, domain);
+	bind_text(stmt, 2, software_name);
+	bind_text(stmt, 3, software_version);
+	sqlite3_bind_int64(stmt, 4, checked_at_us);
+	if (!relay_store_sqlite_step_done(self, stmt, error))
+		return FALSE;
+	if (out_updated != NULL)
+		*out_updated = (guint)sqlite3_changes(self->db);
+	return TRUE;
 }
 
 /* domain policies: the whole node is stored as network '' so the primary key holds */
@@ -1368,6 +1429,37 @@ relay_store_sqlite_delivery_stats(RelayStore *store,
 	return TRUE;
 }
 
+static RelayHostQueueStats *
+host_stats_from_row(sqlite3_stmt *stmt)
+{
+	RelayHostQueueStats *stats =
+		relay_host_queue_stats_new((const gchar *)sqlite3_column_text(stmt, 0));
+	stats->queued = (guint64)sqlite3_column_int64(stmt, 1);
+	stats->retrying = (guint64)sqlite3_column_int64(stmt, 2);
+	stats->max_attempts = (guint)sqlite3_column_int64(stmt, 3);
+	stats->oldest_created_us = sqlite3_column_int64(stmt, 4);
+	return stats;
+}
+
+static GPtrArray *
+relay_store_sqlite_delivery_hosts(RelayStore *store, GCancellable *cancellable, GError **error)
+{
+	RelayStoreSqlite *self = RELAY_STORE_SQLITE(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(
+		self,
+		"SELECT host, count(*), sum(attempts > 0), max(attempts), min(created_at) "
+		"FROM deliveries GROUP BY host ORDER BY host",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	return relay_store_sqlite_collect(self,
+					  stmt,
+					  (gpointer)host_stats_from_row,
+					  (GDestroyNotify)relay_host_queue_stats_free,
+					  error);
+}
+
 /* counters */
 
 static gboolean
@@ -1600,6 +1692,7 @@ relay_store_sqlite_class_init(RelayStoreSqliteClass *klass)
 	store_class->member_get = relay_store_sqlite_member_get;
 	store_class->member_remove = relay_store_sqlite_member_remove;
 	store_class->member_list = relay_store_sqlite_member_list;
+	store_class->member_software_put = relay_store_sqlite_member_software_put;
 	store_class->policy_put = relay_store_sqlite_policy_put;
 	store_class->policy_remove = relay_store_sqlite_policy_remove;
 	store_class->policy_list = relay_store_sqlite_policy_list;
@@ -1615,6 +1708,7 @@ relay_store_sqlite_class_init(RelayStoreSqliteClass *klass)
 	store_class->delivery_settle = relay_store_sqlite_delivery_settle;
 	store_class->delivery_release = relay_store_sqlite_delivery_release;
 	store_class->delivery_stats = relay_store_sqlite_delivery_stats;
+	store_class->delivery_hosts = relay_store_sqlite_delivery_hosts;
 	store_class->counters_add = relay_store_sqlite_counters_add;
 	store_class->counters_get = relay_store_sqlite_counters_get;
 	store_class->delivery_pending_hosts = relay_store_sqlite_delivery_pending_hosts;

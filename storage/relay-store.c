@@ -342,7 +342,11 @@ relay_store_network_list(RelayStore *self, GCancellable *cancellable, GError **e
 /**
  * relay_store_member_put:
  *
- * Inserts the member, or replaces every field of the member with the same network and actor.
+ * Inserts the member, or replaces the fields of the member with the same network and actor.
+ * The NodeInfo fields (software name and version, time of the last check) are taken from
+ * @member for a new member only: an existing member keeps its own, which only
+ * relay_store_member_software_put() changes, so that writing a member read before a NodeInfo
+ * check does not undo the check.
  */
 gboolean
 relay_store_member_put(RelayStore *self,
@@ -403,6 +407,46 @@ relay_store_member_list(RelayStore *self,
 {
 	RELAY_STORE_VFUNC_CHECK(self, member_list, error, NULL);
 	return RELAY_STORE_GET_CLASS(self)->member_list(self, network, state, cancellable, error);
+}
+
+/**
+ * relay_store_member_software_put:
+ * @domain: a member domain, as in #RelayMember (lower case, with ":PORT" if any)
+ * @software_name: (nullable): NodeInfo's software.name, or %NULL when the check failed
+ * @software_version: (nullable): NodeInfo's software.version
+ * @checked_at_us: when NodeInfo was checked
+ * @out_updated: (out) (optional): how many members have @domain
+ *
+ * Records a NodeInfo check of @domain on every member of every network whose domain it is.
+ * A check that found the software (@software_name set) replaces the name and the version; a
+ * failed one records only its time, and the members keep what the last good check found.
+ */
+gboolean
+relay_store_member_software_put(RelayStore *self,
+				const gchar *domain,
+				const gchar *software_name,
+				const gchar *software_version,
+				gint64 checked_at_us,
+				guint *out_updated,
+				GCancellable *cancellable,
+				GError **error)
+{
+	RELAY_STORE_VFUNC_CHECK(self, member_software_put, error, FALSE);
+	if (out_updated != NULL)
+		*out_updated = 0;
+	if (domain == NULL) {
+		g_set_error_literal(
+			error, RELAY_STORE_ERROR, RELAY_STORE_ERROR_INVALID, "no domain given");
+		return FALSE;
+	}
+	return RELAY_STORE_GET_CLASS(self)->member_software_put(self,
+								domain,
+								software_name,
+								software_version,
+								checked_at_us,
+								out_updated,
+								cancellable,
+								error);
 }
 
 /**
@@ -647,6 +691,22 @@ relay_store_delivery_stats(RelayStore *self,
 	RELAY_STORE_VFUNC_CHECK(self, delivery_stats, error, FALSE);
 	memset(stats, 0, sizeof(*stats));
 	return RELAY_STORE_GET_CLASS(self)->delivery_stats(self, stats, cancellable, error);
+}
+
+/**
+ * relay_store_delivery_hosts:
+ *
+ * The queue by host, for the status page: which hosts have deliveries waiting, and whether
+ * they failed before.
+ *
+ * Returns: (transfer container) (element-type RelayHostQueueStats): one entry per host with
+ * queued rows, by host
+ */
+GPtrArray *
+relay_store_delivery_hosts(RelayStore *self, GCancellable *cancellable, GError **error)
+{
+	RELAY_STORE_VFUNC_CHECK(self, delivery_hosts, error, NULL);
+	return RELAY_STORE_GET_CLASS(self)->delivery_hosts(self, cancellable, error);
 }
 
 /**

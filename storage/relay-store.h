@@ -64,6 +64,14 @@ struct _RelayStoreClass {
 				  gint state,
 				  GCancellable *cancellable,
 				  GError **error);
+	gboolean (*member_software_put)(RelayStore *self,
+					const gchar *domain,
+					const gchar *software_name,
+					const gchar *software_version,
+					gint64 checked_at_us,
+					guint *out_updated,
+					GCancellable *cancellable,
+					GError **error);
 
 	gboolean (*policy_put)(RelayStore *self,
 			       const RelayDomainPolicy *policy,
@@ -139,6 +147,7 @@ struct _RelayStoreClass {
 				   RelayQueueStats *stats,
 				   GCancellable *cancellable,
 				   GError **error);
+	GPtrArray *(*delivery_hosts)(RelayStore *self, GCancellable *cancellable, GError **error);
 
 	gboolean (*counters_add)(RelayStore *self,
 				 GPtrArray *deltas,
@@ -251,6 +260,15 @@ relay_store_member_list(RelayStore *self,
 			GCancellable *cancellable,
 			GError **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean
+relay_store_member_software_put(RelayStore *self,
+				const gchar *domain,
+				const gchar *software_name,
+				const gchar *software_version,
+				gint64 checked_at_us,
+				guint *out_updated,
+				GCancellable *cancellable,
+				GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
 relay_store_policy_put(RelayStore *self,
 		       const RelayDomainPolicy *policy,
 		       GCancellable *cancellable,
@@ -332,6 +350,10 @@ relay_store_delivery_release(RelayStore *self,
 gboolean
 relay_store_delivery_stats(RelayStore *self,
 			   RelayQueueStats *stats,
+			   GCancellable *cancellable,
+			   GError **error) G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray *
+relay_store_delivery_hosts(RelayStore *self,
 			   GCancellable *cancellable,
 			   GError **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean

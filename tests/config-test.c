@@ -441,6 +441,8 @@ test_config_network_filters(void)
 	g_autoptr(GPtrArray) warnings = NULL;
 	const RelayNetworkConfig *network;
 	const gchar *data = MINIMAL "[network pets]\n"
+				    "rules = Be kind\\, always ,, No <b>spam</b>\n"
+				    "contact = admin@pets.example \n"
 				    "hashtags = #Cats, dogs ,, ##Birds, #, Caf\xc3\x89\n"
 				    "languages = EN, pt-BR,fr\n"
 				    "deny-keywords = Buy Now, crypto\\, scams, SPAM\n";
@@ -454,6 +456,9 @@ test_config_network_filters(void)
 	assert_strv(network->hashtags, "cats|dogs|birds|caf\xc3\xa9");
 	assert_strv(network->languages, "en|pt-br|fr");
 	assert_strv(network->deny_keywords, "buy now|crypto, scams|spam");
+	/* rules keep their case and text; "\," is a comma inside one */
+	assert_strv(network->rules, "Be kind, always|No <b>spam</b>");
+	g_assert_cmpstr(network->contact, ==, "admin@pets.example");
 
 	/* the generic accessor gives the items as written */
 	g_assert_cmpstr(
@@ -462,6 +467,8 @@ test_config_network_filters(void)
 	/* the default network has none */
 	network = relay_config_get_network(config, RELAY_CONFIG_DEFAULT_NETWORK);
 	g_assert_cmpuint(g_strv_length(network->hashtags), ==, 0);
+	g_assert_cmpuint(g_strv_length(network->rules), ==, 0);
+	g_assert_cmpstr(network->contact, ==, "");
 
 	/* copies are deep */
 	copy = relay_network_config_copy(relay_config_get_network(config, "pets"));
@@ -469,6 +476,8 @@ test_config_network_filters(void)
 	assert_strv(copy->hashtags, "cats|dogs|birds|caf\xc3\xa9");
 	assert_strv(copy->languages, "en|pt-br|fr");
 	assert_strv(copy->deny_keywords, "buy now|crypto, scams|spam");
+	assert_strv(copy->rules, "Be kind, always|No <b>spam</b>");
+	g_assert_cmpstr(copy->contact, ==, "admin@pets.example");
 }
 
 static void

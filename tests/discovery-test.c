@@ -1573,6 +1573,158 @@ test_discovery_nodeinfo_validator(void)
 	}
 }
 
+/* ---- reading other servers' NodeInfo ------------------------------------------------------ */
+
+#define NI_REL "http://nodeinfo.diaspora.software/ns/schema/"
+
+static const struct {
+	const gchar *name;
+	const gchar *json;
+	const gchar *href; /* NULL: refused */
+} nodeinfo_links_cases[] = {
+	/* Mastodon */
+	{"mastodon",
+	 "{\"links\":[{\"rel\":\"" NI_REL "2.0\",\"href\":\"https://m.example/nodeinfo/2.0\"}]}",
+	 "https://m.example/nodeinfo/2.0"},
+	/* Misskey and Pleroma list both: 2.1 wins, whatever the order */
+	{"prefer-2.1",
+	 "{\"links\":[{\"rel\":\"" NI_REL "2.0\",\"href\":\"https://p.example/nodeinfo/2.0\"},"
+	 "{\"rel\":\"" NI_REL "2.1\",\"href\":\"https://p.example/nodeinfo/2.1\"}]}",
+	 "https://p.example/nodeinfo/2.1"},
+	{"prefer-2.1-first",
+	 "{\"links\":[{\"rel\":\"" NI_REL "2.1\",\"href\":\"https://p.example/nodeinfo/2.1\"},"
+	 "{\"rel\":\"" NI_REL "2.0\",\"href\":\"https://p.example/nodeinfo/2.0\"}]}",
+	 "https://p.example/nodeinfo/2.1"},
+	/* 1.x is not read; 2.2 is when there is nothing else */
+	{"only-1.0",
+	 "{\"links\":[{\"rel\":\"" NI_REL "1.0\",\"href\":\"https://o.example/nodeinfo/1.0\"}]}",
+	 NULL},
+	{"only-2.2",
+	 "{\"links\":[{\"rel\":\"" NI_REL "2.2\",\"href\":\"https://n.example/ni/2.2\"}]}",
+	 "https://n.example/ni/2.2"},
+	{"https-rel",
+	 "{\"links\":[{\"rel\":\"https://nodeinfo.diaspora.software/ns/schema/2.0\","
+	 "\"href\":\"https://h.example/nodeinfo/2.0\"}]}",
+	 "https://h.example/nodeinfo/2.0"},
+	/* a relative href is taken against the links document's URL */
+	{"relative",
+	 "{\"links\":[{\"rel\":\"" NI_REL "2.0\",\"href\":\"/nodeinfo/2.0.json\"}]}",
+	 "https://base.example:8443/nodeinfo/2.0.json"},
+	/* other links and bad entries are skipped */
+	{"skips-junk",
+	 "{\"links\":[1,\"x\",{\"rel\":\"" NI_REL "2.1\"},{\"rel\":\"" NI_REL
+	 "2.1\",\"href\":7},{\"rel\":\"self\",\"href\":\"https://j.example/\"},"
+	 "{\"rel\":\"" NI_REL "2.0\",\"href\":\"https://j.example/ni\"}]}",
+	 "https://j.example/ni"},
+	{"not-http",
+	 "{\"links\":[{\"rel\":\"" NI_REL "2.0\",\"href\":\"file:///etc/passwd\"}]}",
+	 NULL},
+	{"javascript",
+	 "{\"links\":[{\"rel\":\"" NI_REL "2.0\",\"href\":\"javascript:alert(1)\"}]}",
+	 NULL},
+	{"no-links", "{\"link\":[]}", NULL},
+	{"links-not-array", "{\"links\":{}}", NULL},
+	{"empty", "{\"links\":[]}", NULL},
+	{"not-object", "[]", NULL},
+};
+
+static void
+test_nodeinfo_links_parse(gconstpointer user_data)
+{
+	guint i = GPOINTER_TO_UINT(user_data);
+	g_autoptr(JsonNode) links = parse_json(nodeinfo_links_cases[i].json);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *href = relay_nodeinfo_links_parse(
+		links, "https://base.example:8443/.well-known/nodeinfo", &error);
+
+	if (nodeinfo_links_cases[i].href == NULL) {
+		g_assert_error(error, RELAY_FED_ERROR, RELAY_FED_ERROR_INVALID_DOCUMENT);
+		g_assert_null(href);
+		g_test_message("refused: %s", error->message);
+		return;
+	}
+	g_assert_no_error(error);
+	g_assert_cmpstr(href, ==, nodeinfo_links_cases[i].href);
+}
+
+static const struct {
+	const gchar *name;
+	const gchar *json;
+	const gchar *software; /* NULL: refused */
+	const gchar *version;
+} nodeinfo_software_cases[] = {
+	{"mastodon",
+	 "{\"version\":\"2.0\",\"software\":{\"name\":\"mastodon\",\"version\":\"4.2.10\"},"
+	 "\"protocols\":[\"activitypub\"],\"usage\":{\"users\":{}},"
+	 "\"openRegistrations\":true,\"metadata\":{}}",
+	 "mastodon",
+	 "4.2.10"},
+	{"akkoma",
+	 "{\"version\":\"2.1\",\"software\":{\"name\":\"akkoma\",\"version\":"
+	 "\"3.10.4-0-gabcdef\",\"repository\":\"https://akkoma.dev/AkkomaGang/akkoma\"}}",
+	 "akkoma",
+	 "3.10.4-0-gabcdef"},
+	/* the case is folded, space and control characters go */
+	{"case",
+	 "{\"software\":{\"name\":\" GoToSocial\\n\",\"version\":\"0.17.0\\u0007 git\"}}",
+	 "gotosocial",
+	 "0.17.0 git"},
+	/* markup is kept as text: it is escaped where it is shown */
+	{"markup",
+	 "{\"software\":{\"name\":\"<b>x</b>\",\"version\":\"1 <script>\"}}",
+	 "<b>x</b>",
+	 "1 <script>"},
+	{"no-version", "{\"software\":{\"name\":\"friendica\"}}", "friendica", NULL},
+	{"empty-version",
+	 "{\"software\":{\"name\":\"misskey\",\"version\":\" \"}}",
+	 "misskey",
+	 NULL},
+	{"version-number", "{\"software\":{\"name\":\"misskey\",\"version\":13}}", "misskey", NULL},
+	/* bounded */
+	{"long",
+	 "{\"software\":{\"name\":"
+	 "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 "aaaaaaaaaaaa\",\"version\":\"1.0\"}}",
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	 "1.0"},
+	/* cut on a character boundary: 63 bytes of 'a' and a 2-byte character do not fit */
+	{"long-utf8",
+	 "{\"software\":{\"name\":\"x\",\"version\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 "aaaaaaaaaaaaaaaaaaa\\u00e9\"}}",
+	 "x",
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+	{"no-name", "{\"software\":{\"version\":\"1\"}}", NULL, NULL},
+	{"empty-name", "{\"software\":{\"name\":\"\\t\"}}", NULL, NULL},
+	{"name-not-string", "{\"software\":{\"name\":[\"mastodon\"]}}", NULL, NULL},
+	{"no-software", "{\"version\":\"2.0\"}", NULL, NULL},
+	{"software-string", "{\"software\":\"mastodon\"}", NULL, NULL},
+	{"not-object", "[\"mastodon\"]", NULL, NULL},
+};
+
+static void
+test_nodeinfo_software_parse(gconstpointer user_data)
+{
+	guint i = GPOINTER_TO_UINT(user_data);
+	g_autoptr(JsonNode) document = parse_json(nodeinfo_software_cases[i].json);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *version = NULL;
+	gboolean ok = relay_nodeinfo_software_parse(document, &name, &version, &error);
+
+	if (nodeinfo_software_cases[i].software == NULL) {
+		g_assert_false(ok);
+		g_assert_error(error, RELAY_FED_ERROR, RELAY_FED_ERROR_INVALID_DOCUMENT);
+		g_test_message("refused: %s", error->message);
+		return;
+	}
+	g_assert_no_error(error);
+	g_assert_true(ok);
+	g_assert_cmpstr(name, ==, nodeinfo_software_cases[i].software);
+	g_assert_cmpstr(version, ==, nodeinfo_software_cases[i].version);
+	g_assert_cmpuint(strlen(name), <=, RELAY_NODEINFO_SOFTWARE_MAX_BYTES);
+	g_assert_true(version == NULL || strlen(version) <= RELAY_NODEINFO_SOFTWARE_MAX_BYTES);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1620,6 +1772,16 @@ main(int argc, char **argv)
 	g_test_add_func("/relay/discovery/nodeinfo-2.1", test_discovery_nodeinfo_21);
 	g_test_add_func("/relay/discovery/nodeinfo-minimal", test_discovery_nodeinfo_minimal);
 	g_test_add_func("/relay/discovery/nodeinfo-validator", test_discovery_nodeinfo_validator);
+	for (guint i = 0; i < G_N_ELEMENTS(nodeinfo_links_cases); i++) {
+		g_autofree gchar *path = g_strdup_printf("/relay/discovery/nodeinfo-links-parse/%s",
+							 nodeinfo_links_cases[i].name);
+		g_test_add_data_func(path, GUINT_TO_POINTER(i), test_nodeinfo_links_parse);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(nodeinfo_software_cases); i++) {
+		g_autofree gchar *path = g_strdup_printf("/relay/discovery/nodeinfo-software/%s",
+							 nodeinfo_software_cases[i].name);
+		g_test_add_data_func(path, GUINT_TO_POINTER(i), test_nodeinfo_software_parse);
+	}
 
 	status = g_test_run();
 	xmlCleanupParser();

@@ -25,6 +25,11 @@ struct _RelayTestInstance {
 	gchar *auto_accept_inbox;
 	guint pending_posts;
 	gboolean gone;
+	gchar *software_name;
+	gchar *software_version;
+	gchar *nodeinfo_schema;
+	guint nodeinfo_status;
+	GPtrArray *gets; /* (element-type utf8): the path of every GET */
 };
 
 static void
@@ -224,6 +229,63 @@ relay_test_instance_auto_accept(RelayTestInstance *self, JsonNode *follow)
 					 self);
 }
 
+/* NodeInfo: the links document, or the document of the linked schema */
+static gboolean
+relay_test_instance_nodeinfo(RelayTestInstance *self, SoupServerMessage *msg, const gchar *path)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree gchar *document_path = g_strdup_printf("/nodeinfo/%s", self->nodeinfo_schema);
+	gchar *body;
+
+	if (g_str_equal(path, "/.well-known/nodeinfo")) {
+		g_autofree gchar *rel = g_strdup_printf(
+			"http://nodeinfo.diaspora.software/ns/schema/%s", self->nodeinfo_schema);
+		g_autofree gchar *href = relay_test_instance_url(self, document_path);
+		if (self->nodeinfo_status != 0) {
+			soup_server_message_set_status(msg, self->nodeinfo_status, NULL);
+			return TRUE;
+		}
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "links");
+		json_builder_begin_array(builder);
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "rel");
+		json_builder_add_string_value(builder, rel);
+		json_builder_set_member_name(builder, "href");
+		json_builder_add_string_value(builder, href);
+		json_builder_end_object(builder);
+		json_builder_end_array(builder);
+		json_builder_end_object(builder);
+	} else if (g_str_equal(path, document_path)) {
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "version");
+		json_builder_add_string_value(builder, self->nodeinfo_schema);
+		json_builder_set_member_name(builder, "software");
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "name");
+		json_builder_add_string_value(builder, self->software_name);
+		json_builder_set_member_name(builder, "version");
+		json_builder_add_string_value(builder, self->software_version);
+		json_builder_end_object(builder);
+		json_builder_set_member_name(builder, "protocols");
+		json_builder_begin_array(builder);
+		json_builder_add_string_value(builder, "activitypub");
+		json_builder_end_array(builder);
+		json_builder_set_member_name(builder, "openRegistrations");
+		json_builder_add_boolean_value(builder, FALSE);
+		json_builder_end_object(builder);
+	} else {
+		return FALSE;
+	}
+	root = json_builder_get_root(builder);
+	body = json_to_string(root, FALSE);
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(
+		msg, "application/json", SOUP_MEMORY_TAKE, body, strlen(body));
+	return TRUE;
+}
+
 static void
 relay_test_instance_cb(SoupServer *server,
 		       SoupServerMessage *msg,
@@ -234,10 +296,14 @@ relay_test_instance_cb(SoupServer *server,
 	RelayTestInstance *self = user_data;
 	const gchar *method = soup_server_message_get_method(msg);
 
+	if (method == SOUP_METHOD_GET)
+		g_ptr_array_add(self->gets, g_strdup(path));
 	if (method == SOUP_METHOD_GET && self->gone) {
 		soup_server_message_set_status(msg, SOUP_STATUS_GONE, NULL);
 		return;
 	}
+	if (method == SOUP_METHOD_GET && relay_test_instance_nodeinfo(self, msg, path))
+		return;
 	if (method == SOUP_METHOD_GET &&
 	    (g_str_equal(path, "/actor") ||
 	     (g_str_has_prefix(path, "/users/") && strchr(path + 7, '/') == NULL))) {
@@ -294,6 +360,10 @@ relay_test_instance_new(const gchar *address)
 	self->keys = g_hash_table_new_full(
 		g_str_hash, g_str_equal, g_free, (GDestroyNotify)EVP_PKEY_free);
 	self->session = soup_session_new_with_options("timeout", 10, NULL);
+	self->software_name = g_strdup("mastodon");
+	self->software_version = g_strdup("4.3.0");
+	self->nodeinfo_schema = g_strdup("2.1");
+	self->gets = g_ptr_array_new_with_free_func(g_free);
 	self->server = soup_server_new(NULL, NULL);
 	soup_server_add_handler(self->server, NULL, relay_test_instance_cb, self, NULL);
 	soup_server_listen(self->server, socket_address, 0, &error);
@@ -329,6 +399,10 @@ relay_test_instance_free(RelayTestInstance *self)
 	EVP_PKEY_free(self->key);
 	g_free(self->public_pem);
 	g_free(self->auto_accept_inbox);
+	g_free(self->software_name);
+	g_free(self->software_version);
+	g_free(self->nodeinfo_schema);
+	g_ptr_array_unref(self->gets);
 	g_free(self->origin);
 	g_free(self->host);
 	g_free(self);
@@ -351,6 +425,37 @@ relay_test_instance_set_auto_accept(RelayTestInstance *self, const gchar *relay_
 {
 	g_free(self->auto_accept_inbox);
 	self->auto_accept_inbox = g_strdup(relay_inbox);
+}
+
+void
+relay_test_instance_set_software(RelayTestInstance *self,
+				 const gchar *name,
+				 const gchar *version,
+				 const gchar *schema)
+{
+	g_free(self->software_name);
+	self->software_name = g_strdup(name);
+	g_free(self->software_version);
+	self->software_version = g_strdup(version);
+	g_free(self->nodeinfo_schema);
+	self->nodeinfo_schema = g_strdup(schema != NULL ? schema : "2.1");
+}
+
+void
+relay_test_instance_set_nodeinfo_status(RelayTestInstance *self, guint status)
+{
+	self->nodeinfo_status = status;
+}
+
+guint
+relay_test_instance_count_gets(RelayTestInstance *self, const gchar *path)
+{
+	guint count = 0;
+	for (guint i = 0; i < self->gets->len; i++) {
+		if (g_strcmp0(g_ptr_array_index(self->gets, i), path) == 0)
+			count++;
+	}
+	return count;
 }
 
 static void

@@ -16,6 +16,8 @@ G_BEGIN_DECLS
  * own keyId), a shared inbox at /inbox and personal inboxes at /users/NAME/inbox. Every POST
  * it receives is recorded and its HTTP signature verified with the sender's key, fetched from
  * the keyId like a real server would. It signs what it sends (draft-cavage, Mastodon's shape).
+ * It serves NodeInfo (/.well-known/nodeinfo linking to /nodeinfo/2.1) naming its software,
+ * "mastodon" 4.3.0 unless told otherwise, and records the path of every GET.
  */
 typedef struct _RelayTestInstance RelayTestInstance;
 
@@ -48,6 +50,18 @@ relay_test_instance_set_gone(RelayTestInstance *self, gboolean gone);
 /* answer the relay's follow-back (LitePub) with an Accept to @relay_inbox */
 void
 relay_test_instance_set_auto_accept(RelayTestInstance *self, const gchar *relay_inbox);
+/* what NodeInfo says; @schema "2.0" or "2.1" is the one document linked */
+void
+relay_test_instance_set_software(RelayTestInstance *self,
+				 const gchar *name,
+				 const gchar *version,
+				 const gchar *schema);
+/* answer GET /.well-known/nodeinfo with @status (0: the links) */
+void
+relay_test_instance_set_nodeinfo_status(RelayTestInstance *self, guint status);
+/* how many GETs of @path were received */
+guint
+relay_test_instance_count_gets(RelayTestInstance *self, const gchar *path);
 
 /* POSTs @body signed as @actor_path's key to @url; returns the HTTP status (0 on error) */
 guint

@@ -124,12 +124,20 @@ relay_test_spawn_with_env(GSubprocessFlags flags,
 			  GError **error)
 {
 	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(flags);
-	g_subprocess_launcher_set_child_setup(launcher, relay_test_child_setup, NULL, NULL);
+
 	for (guint i = 0; env != NULL && env[i] != NULL; i++) {
 		g_auto(GStrv) pair = g_strsplit(env[i], "=", 2);
 		g_assert_cmpuint(g_strv_length(pair), ==, 2);
 		g_subprocess_launcher_setenv(launcher, pair[0], pair[1], TRUE);
 	}
+	return relay_test_spawn_with(launcher, argv, error);
+}
+
+/* the same with a launcher of the caller's (its environment, say) */
+GSubprocess *
+relay_test_spawn_with(GSubprocessLauncher *launcher, const gchar *const *argv, GError **error)
+{
+	g_subprocess_launcher_set_child_setup(launcher, relay_test_child_setup, NULL, NULL);
 	return g_subprocess_launcher_spawnv(launcher, argv, error);
 }
 

@@ -37,6 +37,8 @@ relay_test_spawn_with_env(GSubprocessFlags flags,
 			  const gchar *const *argv,
 			  const gchar *const *env,
 			  GError **error);
+GSubprocess *
+relay_test_spawn_with(GSubprocessLauncher *launcher, const gchar *const *argv, GError **error);
 
 /* a loopback TCP port nobody listens on now */
 guint16

@@ -251,6 +251,9 @@ test_assert_member_equal(const RelayMember *got, const RelayMember *expected)
 	g_assert_cmpint(got->created_at_us, ==, expected->created_at_us);
 	g_assert_cmpint(got->last_seen_us, ==, expected->last_seen_us);
 	g_assert_cmpuint(got->failure_count, ==, expected->failure_count);
+	g_assert_cmpstr(got->software_name, ==, expected->software_name);
+	g_assert_cmpstr(got->software_version, ==, expected->software_version);
+	g_assert_cmpint(got->nodeinfo_checked_us, ==, expected->nodeinfo_checked_us);
 }
 
 static RelayMember *
@@ -583,6 +586,139 @@ test_members(StoreFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(list->len, ==, 2);
 	test_assert_member_equal(g_ptr_array_index(list, 0), a);
 	test_assert_member_equal(g_ptr_array_index(list, 1), b);
+}
+
+static RelayMember *
+test_get_member(RelayStore *store, const gchar *network, const gchar *actor)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(RelayMember) member = relay_store_member_get(store, network, actor, NULL, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(member);
+	return g_steal_pointer(&member);
+}
+
+static void
+test_software_put(RelayStore *store,
+		  const gchar *domain,
+		  const gchar *name,
+		  const gchar *version,
+		  gint64 checked_at_us,
+		  guint expected_updated)
+{
+	g_autoptr(GError) error = NULL;
+	guint updated = G_MAXUINT;
+
+	g_assert_true(relay_store_member_software_put(
+		store, domain, name, version, checked_at_us, &updated, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(updated, ==, expected_updated);
+}
+
+/* what NodeInfo says of a member's server: set by domain, kept across member_put */
+static void
+test_member_software(StoreFixture *fixture, gconstpointer user_data)
+{
+	RelayStore *store = fixture->store;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(RelayMember) a_alpha = NULL;
+	g_autoptr(RelayMember) a_beta = NULL;
+	g_autoptr(RelayMember) c = NULL;
+	g_autoptr(RelayMember) fresh = NULL;
+	g_autoptr(RelayMember) got = NULL;
+	g_autoptr(GPtrArray) list = NULL;
+
+	test_put_network(store, "alpha");
+	test_put_network(store, "beta");
+	a_alpha = test_member_new("alpha", "https://a.example/actor", "https://a.example/inbox");
+	a_beta = test_member_new("beta", "https://a.example/actor", "https://a.example/inbox");
+	c = test_member_new("alpha", "https://c.example:8443/actor", "https://c.example/inbox");
+	test_put_member(store, a_alpha);
+	test_put_member(store, a_beta);
+	test_put_member(store, c);
+
+	/* never checked */
+	got = test_get_member(store, "alpha", "https://a.example/actor");
+	g_assert_null(got->software_name);
+	g_assert_null(got->software_version);
+	g_assert_cmpint(got->nodeinfo_checked_us, ==, 0);
+	g_clear_pointer(&got, relay_member_free);
+
+	/* a check sets every member of the domain, in every network, and no other */
+	test_software_put(store, "a.example", "mastodon", "4.2.1", NOW_US + 10, 2);
+	for (guint i = 0; i < 2; i++) {
+		got = test_get_member(store, i == 0 ? "alpha" : "beta", "https://a.example/actor");
+		g_assert_cmpstr(got->software_name, ==, "mastodon");
+		g_assert_cmpstr(got->software_version, ==, "4.2.1");
+		g_assert_cmpint(got->nodeinfo_checked_us, ==, NOW_US + 10);
+		g_clear_pointer(&got, relay_member_free);
+	}
+	got = test_get_member(store, "alpha", "https://c.example:8443/actor");
+	test_assert_member_equal(got, c);
+	g_clear_pointer(&got, relay_member_free);
+	test_software_put(store, "c.example:8443", "gotosocial", NULL, NOW_US + 11, 1);
+	got = test_get_member(store, "alpha", "https://c.example:8443/actor");
+	g_assert_cmpstr(got->software_name, ==, "gotosocial");
+	g_assert_null(got->software_version);
+	g_clear_pointer(&got, relay_member_free);
+
+	/* writing a member read before the check (a Follow again, say) keeps what it found */
+	a_alpha->last_seen_us = NOW_US + 20;
+	a_alpha->state = RELAY_MEMBER_STATE_ACCEPTED;
+	test_put_member(store, a_alpha);
+	got = test_get_member(store, "alpha", "https://a.example/actor");
+	g_assert_cmpint(got->last_seen_us, ==, NOW_US + 20);
+	g_assert_cmpint(got->state, ==, RELAY_MEMBER_STATE_ACCEPTED);
+	g_assert_cmpstr(got->software_name, ==, "mastodon");
+	g_assert_cmpstr(got->software_version, ==, "4.2.1");
+	g_assert_cmpint(got->nodeinfo_checked_us, ==, NOW_US + 10);
+	g_clear_pointer(&got, relay_member_free);
+
+	/* a failed check records its time only */
+	test_software_put(store, "a.example", NULL, NULL, NOW_US + 30, 2);
+	got = test_get_member(store, "beta", "https://a.example/actor");
+	g_assert_cmpstr(got->software_name, ==, "mastodon");
+	g_assert_cmpstr(got->software_version, ==, "4.2.1");
+	g_assert_cmpint(got->nodeinfo_checked_us, ==, NOW_US + 30);
+	g_clear_pointer(&got, relay_member_free);
+
+	/* a newer version replaces the old one */
+	test_software_put(store, "a.example", "mastodon", "4.3.0", NOW_US + 40, 2);
+	list = test_member_list(store, NULL, -1);
+	g_assert_cmpuint(list->len, ==, 3);
+	for (guint i = 0; i < list->len; i++) {
+		const RelayMember *member = g_ptr_array_index(list, i);
+		if (g_strcmp0(member->domain, "a.example") != 0)
+			continue;
+		g_assert_cmpstr(member->software_version, ==, "4.3.0");
+		g_assert_cmpint(member->nodeinfo_checked_us, ==, NOW_US + 40);
+	}
+	g_clear_pointer(&list, g_ptr_array_unref);
+
+	/* no member has the domain: nothing to do, and no error */
+	test_software_put(store, "nobody.example", "misskey", "13", NOW_US, 0);
+	g_assert_false(relay_store_member_software_put(
+		store, NULL, "misskey", "13", NOW_US, NULL, NULL, &error));
+	g_assert_error(error, RELAY_STORE_ERROR, RELAY_STORE_ERROR_INVALID);
+	g_clear_error(&error);
+
+	/* a new member takes the fields it is given; one removed and added again starts anew */
+	fresh = test_member_new("beta", "https://f.example/actor", "https://f.example/inbox");
+	fresh->software_name = g_strdup("akkoma");
+	fresh->software_version = g_strdup("3.10");
+	fresh->nodeinfo_checked_us = NOW_US + 50;
+	test_put_member(store, fresh);
+	got = test_get_member(store, "beta", "https://f.example/actor");
+	test_assert_member_equal(got, fresh);
+	g_clear_pointer(&got, relay_member_free);
+	g_assert_true(
+		relay_store_member_remove(store, "beta", "https://a.example/actor", NULL, &error));
+	g_assert_no_error(error);
+	test_put_member(store, a_beta);
+	got = test_get_member(store, "beta", "https://a.example/actor");
+	test_assert_member_equal(got, a_beta);
+	g_assert_null(got->software_name);
 }
 
 /* policies */
@@ -1343,6 +1479,103 @@ test_delivery_stats(StoreFixture *fixture, gconstpointer user_data)
 	test_assert_stats(store, 0, 0, 0, 0);
 }
 
+static const RelayHostQueueStats *
+test_find_host(GPtrArray *hosts, const gchar *host)
+{
+	for (guint i = 0; i < hosts->len; i++) {
+		const RelayHostQueueStats *stats = g_ptr_array_index(hosts, i);
+		if (g_strcmp0(stats->host, host) == 0)
+			return stats;
+	}
+	return NULL;
+}
+
+static GPtrArray *
+test_delivery_hosts(RelayStore *store)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) hosts = relay_store_delivery_hosts(store, NULL, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(hosts);
+	return g_steal_pointer(&hosts);
+}
+
+/* the queue by host, for the status page */
+static void
+test_delivery_hosts_case(StoreFixture *fixture, gconstpointer user_data)
+{
+	RelayStore *store = fixture->store;
+	g_autoptr(GPtrArray) hosts = NULL;
+	g_autoptr(GPtrArray) fanouts = test_fanouts_new();
+	g_autoptr(GPtrArray) batch = NULL;
+	g_autoptr(GBytes) body_a = test_body_new("https://o.example/hosts/a");
+	g_autoptr(GBytes) body_b = test_body_new("https://o.example/hosts/b");
+	RelayFanout *fanout;
+	const RelayHostQueueStats *stats;
+
+	test_put_network(store, "alpha");
+	hosts = test_delivery_hosts(store);
+	g_assert_cmpuint(hosts->len, ==, 0);
+	g_clear_pointer(&hosts, g_ptr_array_unref);
+
+	fanout = relay_fanout_new("alpha", body_a);
+	relay_fanout_add_inbox(fanout, "https://one.example/inbox");
+	relay_fanout_add_inbox(fanout, "https://one.example/users/x/inbox");
+	relay_fanout_add_inbox(fanout, "https://Two.example:8443/inbox");
+	g_ptr_array_add(fanouts, fanout);
+	test_enqueue(store, fanouts, NOW_US);
+	g_ptr_array_set_size(fanouts, 0);
+	fanout = relay_fanout_new("alpha", body_b);
+	relay_fanout_add_inbox(fanout, "https://one.example/inbox");
+	g_ptr_array_add(fanouts, fanout);
+	test_enqueue(store, fanouts, NOW_US + 50);
+
+	/* by host, with the port; the oldest row of each */
+	hosts = test_delivery_hosts(store);
+	g_assert_cmpuint(hosts->len, ==, 2);
+	stats = g_ptr_array_index(hosts, 0);
+	g_assert_cmpstr(stats->host, ==, "one.example");
+	g_assert_cmpuint(stats->queued, ==, 3);
+	g_assert_cmpuint(stats->retrying, ==, 0);
+	g_assert_cmpuint(stats->max_attempts, ==, 0);
+	g_assert_cmpint(stats->oldest_created_us, ==, NOW_US);
+	stats = g_ptr_array_index(hosts, 1);
+	g_assert_cmpstr(stats->host, ==, "two.example:8443");
+	g_assert_cmpuint(stats->queued, ==, 1);
+	g_clear_pointer(&hosts, g_ptr_array_unref);
+
+	/* claimed rows still count; failed ones count as retrying; settled ones leave */
+	batch = test_claim(store, NOW_US + 60, 10, LEASE_US, "w");
+	g_assert_cmpuint(batch->len, ==, 4);
+	hosts = test_delivery_hosts(store);
+	g_assert_cmpuint(test_find_host(hosts, "one.example")->queued, ==, 3);
+	g_clear_pointer(&hosts, g_ptr_array_unref);
+	for (guint i = 0; i < batch->len; i++) {
+		const RelayDelivery *delivery = g_ptr_array_index(batch, i);
+		if (g_strcmp0(delivery->host, "two.example:8443") == 0)
+			test_settle_id(store, delivery->id, RELAY_DELIVERY_OUTCOME_DONE, 0);
+		else if (delivery->created_at_us == NOW_US)
+			test_settle_id(
+				store, delivery->id, RELAY_DELIVERY_OUTCOME_RETRY, NOW_US + 100);
+	}
+	hosts = test_delivery_hosts(store);
+	g_assert_cmpuint(hosts->len, ==, 1);
+	g_assert_null(test_find_host(hosts, "two.example:8443"));
+	stats = test_find_host(hosts, "one.example");
+	g_assert_nonnull(stats);
+	g_assert_cmpuint(stats->queued, ==, 3);
+	g_assert_cmpuint(stats->retrying, ==, 2);
+	g_assert_cmpuint(stats->max_attempts, ==, 1);
+	g_assert_cmpint(stats->oldest_created_us, ==, NOW_US);
+	g_clear_pointer(&hosts, g_ptr_array_unref);
+
+	/* all gone */
+	test_settle_all(store, batch, RELAY_DELIVERY_OUTCOME_FAILED, 0);
+	hosts = test_delivery_hosts(store);
+	g_assert_cmpuint(hosts->len, ==, 0);
+}
+
 static void
 test_delivery_seen(StoreFixture *fixture, gconstpointer user_data)
 {
@@ -1850,13 +2083,22 @@ test_sqlite_user_version(const gchar *path)
 }
 
 static void
-test_sqlite_exec(const gchar *path, const gchar *sql)
+test_sqlite_exec_flags(const gchar *path, const gchar *sql, gint flags)
 {
 	g_autoptr(sqlite3) db = NULL;
 
-	g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_open_v2(path, &db, flags, NULL), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
 }
+
+static void
+test_sqlite_exec(const gchar *path, const gchar *sql)
+{
+	test_sqlite_exec_flags(path, sql, SQLITE_OPEN_READWRITE);
+}
+
+/* the schema this binary writes */
+#define TEST_SQLITE_SCHEMA_VERSION 2
 
 static void
 test_sqlite_migrations(StoreFixture *fixture, gconstpointer user_data)
@@ -1866,7 +2108,8 @@ test_sqlite_migrations(StoreFixture *fixture, gconstpointer user_data)
 
 	test_put_network(fixture->store, "alpha");
 	test_store_close(&fixture->store);
-	g_assert_cmpint(test_sqlite_user_version(fixture->location), ==, 1);
+	g_assert_cmpint(
+		test_sqlite_user_version(fixture->location), ==, TEST_SQLITE_SCHEMA_VERSION);
 
 	/* reopening an up-to-date file migrates nothing and loses nothing */
 	fixture->store = test_store_open("sqlite", fixture->location);
@@ -1874,7 +2117,148 @@ test_sqlite_migrations(StoreFixture *fixture, gconstpointer user_data)
 	g_assert_no_error(error);
 	g_assert_nonnull(network);
 	test_store_close(&fixture->store);
+	g_assert_cmpint(
+		test_sqlite_user_version(fixture->location), ==, TEST_SQLITE_SCHEMA_VERSION);
+}
+
+/* a database as schema version 1 left it, frozen here: its tables, and one row of each kind */
+static const gchar test_sqlite_v1_database[] =
+	"CREATE TABLE networks (name TEXT PRIMARY KEY, rsa_private_pem TEXT,"
+	"  ed25519_private_pem TEXT, created_at INTEGER NOT NULL);"
+	"CREATE TABLE members (network TEXT NOT NULL, actor TEXT NOT NULL, domain TEXT NOT NULL,"
+	"  inbox TEXT NOT NULL, shared_inbox TEXT, protocol INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL, direction INTEGER NOT NULL, follow_id TEXT,"
+	"  follow_back_id TEXT, is_peer INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"
+	"  last_seen_at INTEGER NOT NULL, failure_count INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (network, actor));"
+	"CREATE INDEX members_domain ON members (domain);"
+	"CREATE TABLE domain_policies (network TEXT NOT NULL, domain TEXT NOT NULL,"
+	"  kind INTEGER NOT NULL, reason TEXT, source TEXT, created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (network, domain, kind));"
+	"CREATE TABLE actors (id TEXT PRIMARY KEY, document TEXT, gone INTEGER NOT NULL DEFAULT 0,"
+	"  fetched_at INTEGER NOT NULL);"
+	"CREATE TABLE keys (id TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+	"  public_key_pem TEXT NOT NULL, fetched_at INTEGER NOT NULL);"
+	"CREATE TABLE seen (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX seen_expires ON seen (expires_at);"
+	"CREATE TABLE activities (id INTEGER PRIMARY KEY, network TEXT NOT NULL,"
+	"  body BLOB NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE TABLE deliveries (id INTEGER PRIMARY KEY,"
+	"  activity_id INTEGER NOT NULL REFERENCES activities (id), inbox TEXT NOT NULL,"
+	"  host TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL, claimer TEXT, created_at INTEGER NOT NULL);"
+	"CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id);"
+	"CREATE INDEX deliveries_activity ON deliveries (activity_id);"
+	"CREATE INDEX deliveries_host ON deliveries (host);"
+	"CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO networks VALUES ('alpha', NULL, NULL, 1700000000000000);"
+	"INSERT INTO members VALUES ('alpha', 'https://a.example/actor', 'a.example',"
+	"  'https://a.example/actor/inbox', 'https://a.example/inbox', 1, 1, 2,"
+	"  'https://a.example/follows/1', 'https://relay.example/follows/2', 0,"
+	"  1700000000000000, 1700000000000500, 3);"
+	"INSERT INTO activities VALUES (1, 'alpha', '{}', 1700000000000000);"
+	"INSERT INTO deliveries VALUES (1, 1, 'https://b.example/inbox', 'b.example', 2,"
+	"  1700000000000000, NULL, 1700000000000000);"
+	"INSERT INTO counters VALUES ('deliveries_total{outcome=\"done\"}', 42);"
+	"PRAGMA user_version = 1;";
+
+/* a database of schema 1 is upgraded in place: members gain their NodeInfo columns */
+static void
+test_sqlite_upgrade_v1(StoreFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(RelayMember) member = NULL;
+	g_autoptr(GPtrArray) counters = NULL;
+	g_autoptr(GPtrArray) hosts = NULL;
+	RelayQueueStats stats = {0};
+
+	test_sqlite_exec_flags(fixture->location,
+			       test_sqlite_v1_database,
+			       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 	g_assert_cmpint(test_sqlite_user_version(fixture->location), ==, 1);
+
+	fixture->store = test_store_open("sqlite", fixture->location);
+	g_assert_cmpint(
+		test_sqlite_user_version(fixture->location), ==, TEST_SQLITE_SCHEMA_VERSION);
+
+	/* the member is whole, and never checked */
+	member = test_get_member(fixture->store, "alpha", "https://a.example/actor");
+	g_assert_cmpstr(member->domain, ==, "a.example");
+	g_assert_cmpstr(member->inbox, ==, "https://a.example/actor/inbox");
+	g_assert_cmpstr(member->shared_inbox, ==, "https://a.example/inbox");
+	g_assert_cmpint(member->protocol, ==, RELAY_MEMBER_PROTOCOL_LITEPUB);
+	g_assert_cmpint(member->state, ==, RELAY_MEMBER_STATE_ACCEPTED);
+	g_assert_cmpint(member->direction, ==, RELAY_MEMBER_DIRECTION_PUBLISH_ONLY);
+	g_assert_cmpstr(member->follow_id, ==, "https://a.example/follows/1");
+	g_assert_cmpstr(member->follow_back_id, ==, "https://relay.example/follows/2");
+	g_assert_cmpint(member->created_at_us, ==, NOW_US);
+	g_assert_cmpint(member->last_seen_us, ==, NOW_US + 500);
+	g_assert_cmpuint(member->failure_count, ==, 3);
+	g_assert_null(member->software_name);
+	g_assert_null(member->software_version);
+	g_assert_cmpint(member->nodeinfo_checked_us, ==, 0);
+	g_clear_pointer(&member, relay_member_free);
+
+	/* the queue and the counters are still there */
+	g_assert_true(relay_store_delivery_stats(fixture->store, &stats, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(stats.queued, ==, 1);
+	hosts = test_delivery_hosts(fixture->store);
+	g_assert_cmpuint(hosts->len, ==, 1);
+	g_assert_cmpuint(((RelayHostQueueStats *)g_ptr_array_index(hosts, 0))->max_attempts, ==, 2);
+	counters = relay_store_counters_get(fixture->store, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(counters->len, ==, 1);
+	g_assert_cmpint(((RelayCounter *)g_ptr_array_index(counters, 0))->value, ==, 42);
+
+	/* the new columns work, and survive a reopen */
+	test_software_put(fixture->store, "a.example", "akkoma", "3.10.2", NOW_US + 9, 1);
+	test_store_close(&fixture->store);
+	fixture->store = test_store_open("sqlite", fixture->location);
+	member = test_get_member(fixture->store, "alpha", "https://a.example/actor");
+	g_assert_cmpstr(member->software_name, ==, "akkoma");
+	g_assert_cmpstr(member->software_version, ==, "3.10.2");
+	g_assert_cmpint(member->nodeinfo_checked_us, ==, NOW_US + 9);
+}
+
+/* a migration that fails leaves the database as it was, at its old version */
+static void
+test_sqlite_upgrade_atomic(StoreFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(RelayStore) store = NULL;
+
+	test_sqlite_exec_flags(fixture->location,
+			       test_sqlite_v1_database,
+			       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	/* a column of that name already there makes the second ALTER TABLE fail */
+	test_sqlite_exec(fixture->location, "ALTER TABLE members ADD COLUMN software_version TEXT");
+	store = relay_store_new("sqlite", fixture->location, &error);
+	g_assert_null(store);
+	g_assert_nonnull(error);
+	g_test_message("refused: %s", error->message);
+	g_assert_nonnull(strstr(error->message, "schema 2"));
+	g_clear_error(&error);
+	g_assert_cmpint(test_sqlite_user_version(fixture->location), ==, 1);
+	/* the first ALTER TABLE of the migration was rolled back with it */
+	{
+		g_autoptr(sqlite3) db = NULL;
+		g_autoptr(sqlite3_stmt) stmt = NULL;
+		g_assert_cmpint(sqlite3_open_v2(fixture->location, &db, SQLITE_OPEN_READONLY, NULL),
+				==,
+				SQLITE_OK);
+		g_assert_cmpint(
+			sqlite3_prepare_v2(db,
+					   "SELECT count(*) FROM pragma_table_info('members') "
+					   "WHERE name = 'software_name'",
+					   -1,
+					   &stmt,
+					   NULL),
+			==,
+			SQLITE_OK);
+		g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
+		g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 0);
+	}
 }
 
 static void
@@ -2194,6 +2578,7 @@ static const struct {
 } common_cases[] = {
 	{"networks", test_networks},
 	{"members", test_members},
+	{"member-software", test_member_software},
 	{"policies", test_policies},
 	{"actor-cache", test_actor_cache},
 	{"key-cache", test_key_cache},
@@ -2207,6 +2592,7 @@ static const struct {
 	{"delivery-gc", test_delivery_gc},
 	{"delivery-release", test_delivery_release},
 	{"delivery-stats", test_delivery_stats},
+	{"delivery-hosts", test_delivery_hosts_case},
 	{"delivery-seen", test_delivery_seen},
 	{"delivery-invalid", test_delivery_invalid},
 	{"delivery-threads", test_delivery_threads},
@@ -2222,6 +2608,8 @@ static const struct {
 	StoreTestFunc func;
 } sqlite_cases[] = {
 	{"migrations", fixture_setup, test_sqlite_migrations},
+	{"upgrade-v1", fixture_setup_dir, test_sqlite_upgrade_v1},
+	{"upgrade-atomic", fixture_setup_dir, test_sqlite_upgrade_atomic},
 	{"too-new", fixture_setup, test_sqlite_too_new},
 	{"not-sqlite", fixture_setup_dir, test_sqlite_not_sqlite},
 	{"persist", fixture_setup, test_sqlite_persist},

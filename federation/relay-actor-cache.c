@@ -33,12 +33,45 @@ struct _RelayActorCache {
 	RelayStore *store;
 	RelayFetcher *fetcher;
 	gint64 ttl_us;
-	GHashTable *keys; /* (element-type utf8 RelayCachedKey): key id -> key, in memory */
-	GQueue key_order; /* (element-type utf8): the ids in @keys, oldest first */
+	GHashTable *keys;   /* (element-type utf8 RelayCachedKey): key id -> key, in memory */
+	GHashTable *parsed; /* (element-type utf8 EVP_PKEY): PEM -> its decoded key */
+	GQueue key_order;   /* (element-type utf8): the ids in @keys, oldest first */
 	RelayActorCacheCounters counters;
 };
 
 G_DEFINE_FINAL_TYPE(RelayActorCache, relay_actor_cache, G_TYPE_OBJECT)
+
+/**
+ * relay_actor_cache_parse_key:
+ * @key: a key as relay_actor_cache_get_key_finish() gave it
+ *
+ * Decoding a PEM with OpenSSL 3 costs more than verifying a signature (its decoder framework
+ * takes locks and walks its providers), so decoded keys are kept, by PEM, as many as the keys
+ * kept in memory.
+ *
+ * Returns: (transfer full): @key's public key, or %NULL with @error set
+ */
+EVP_PKEY *
+relay_actor_cache_parse_key(RelayActorCache *self, const RelayCachedKey *key, GError **error)
+{
+	EVP_PKEY *parsed;
+
+	g_return_val_if_fail(RELAY_IS_ACTOR_CACHE(self), NULL);
+	g_return_val_if_fail(key != NULL && key->public_key_pem != NULL, NULL);
+	parsed = g_hash_table_lookup(self->parsed, key->public_key_pem);
+	if (parsed != NULL) {
+		EVP_PKEY_up_ref(parsed);
+		return parsed;
+	}
+	parsed = relay_keys_from_pem(key->public_key_pem, error);
+	if (parsed == NULL)
+		return NULL;
+	if (g_hash_table_size(self->parsed) >= RELAY_ACTOR_CACHE_MEMORY_KEYS)
+		g_hash_table_remove_all(self->parsed);
+	EVP_PKEY_up_ref(parsed);
+	g_hash_table_insert(self->parsed, g_strdup(key->public_key_pem), parsed);
+	return parsed;
+}
 
 static gboolean
 relay_actor_cache_key_fresh(RelayActorCache *self, const RelayCachedKey *key)
@@ -630,6 +663,7 @@ relay_actor_cache_dispose(GObject *object)
 	g_clear_object(&self->store);
 	g_clear_object(&self->fetcher);
 	g_clear_pointer(&self->keys, g_hash_table_unref);
+	g_clear_pointer(&self->parsed, g_hash_table_unref);
 	g_queue_clear_full(&self->key_order, g_free);
 	G_OBJECT_CLASS(relay_actor_cache_parent_class)->dispose(object);
 }
@@ -640,6 +674,8 @@ relay_actor_cache_init(RelayActorCache *self)
 	self->keys = g_hash_table_new_full(
 		g_str_hash, g_str_equal, g_free, (GDestroyNotify)relay_cached_key_free);
 	g_queue_init(&self->key_order);
+	self->parsed = g_hash_table_new_full(
+		g_str_hash, g_str_equal, g_free, (GDestroyNotify)EVP_PKEY_free);
 }
 
 /**

@@ -7,6 +7,7 @@
 
 #include "relay-actor.h"
 #include "relay-fetcher.h"
+#include "relay-keys.h"
 #include "relay-store.h"
 
 G_BEGIN_DECLS
@@ -32,6 +33,10 @@ void
 relay_actor_cache_set_ttl(RelayActorCache *self, gint64 ttl_s);
 void
 relay_actor_cache_get_counters(RelayActorCache *self, RelayActorCacheCounters *counters);
+EVP_PKEY *
+relay_actor_cache_parse_key(RelayActorCache *self,
+			    const RelayCachedKey *key,
+			    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void
 relay_actor_cache_get_key_async(RelayActorCache *self,
 				const gchar *key_id,

@@ -41,6 +41,12 @@
 /* what a sender is told to wait when a key cannot be fetched right now */
 #define RELAY_INBOX_RETRY_AFTER_S 120
 
+/* activities written to storage together (see relay_inbox_batch_start) */
+typedef struct _RelayInboxBatch RelayInboxBatch;
+typedef struct _RelayInboxBatchItem RelayInboxBatchItem;
+static void
+relay_inbox_batch_item_free(RelayInboxBatchItem *item);
+
 struct _RelayInbox {
 	GObject parent_instance;
 	RelayConfig *config;
@@ -53,6 +59,8 @@ struct _RelayInbox {
 	guint in_flight;
 	GHashTable *requests; /* (element-type utf8 guint64): "NETWORK STATUS" -> requests */
 	guint64 signature_failures[RELAY_INBOX_SIGNATURE_FAILURE_LAST];
+	GPtrArray *batch_waiting;	/* (element-type RelayInboxBatchItem): the next batch */
+	RelayInboxBatch *batch_running; /* (nullable): the batch storage is writing */
 };
 
 G_DEFINE_FINAL_TYPE(RelayInbox, relay_inbox, G_TYPE_OBJECT)
@@ -547,34 +555,78 @@ relay_inbox_membership_run(RelayStore *store,
 	relay_inbox_job_return(task, SOUP_STATUS_ACCEPTED, FALSE, "member removed");
 }
 
+/*
+ * Relaying is batched: the activities that arrive while storage writes one batch are written
+ * together in the next, in one transaction (one sync to disk), and each POST is answered once
+ * its batch is committed. Under load many POSTs share a commit; alone, a POST waits for no one.
+ */
+struct _RelayInboxBatchItem {
+	RelayInboxPost *post;	    /* (owned) */
+	RelayInboxJob *job;	    /* (owned) */
+	RelayFanout *raw;	    /* (nullable) (unowned): in the batch's fanouts */
+	RelayFanout *announce;	    /* (nullable) (unowned): in the batch's fanouts */
+	RelayInboxVerdict *verdict; /* (nullable): the answer, once known */
+};
+
+struct _RelayInboxBatch {
+	GPtrArray *items;   /* (element-type RelayInboxBatchItem) */
+	GPtrArray *fanouts; /* (element-type RelayFanout) */
+};
+
 static void
-relay_inbox_relay_run(RelayStore *store, RelayInboxJob *job, GTask *task, GCancellable *cancellable)
+relay_inbox_batch_item_free(RelayInboxBatchItem *item)
 {
-	g_autoptr(GPtrArray) policies = NULL;
-	g_autoptr(GPtrArray) members = NULL;
-	g_autoptr(GPtrArray) fanouts =
-		g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
+	if (item->post != NULL)
+		relay_inbox_post_free(item->post);
+	relay_inbox_job_free(item->job);
+	g_clear_pointer(&item->verdict, relay_inbox_verdict_free);
+	g_free(item);
+}
+
+static void
+relay_inbox_batch_free(RelayInboxBatch *batch)
+{
+	g_ptr_array_unref(batch->items);
+	g_ptr_array_unref(batch->fanouts);
+	g_free(batch);
+}
+
+static RelayInboxVerdict *
+relay_inbox_verdict_new(guint status, gboolean queued, const gchar *format, ...)
+	G_GNUC_PRINTF(3, 4);
+
+static RelayInboxVerdict *
+relay_inbox_verdict_new(guint status, gboolean queued, const gchar *format, ...)
+{
+	RelayInboxVerdict *verdict = g_new0(RelayInboxVerdict, 1);
+	va_list args;
+
+	va_start(args, format);
+	verdict->reason = g_strdup_vprintf(format, args);
+	va_end(args);
+	verdict->status = status;
+	verdict->queued = queued;
+	return verdict;
+}
+
+/* adds @item's fan-outs to @fanouts, or gives it its verdict when it is refused */
+static void
+relay_inbox_relay_plan(RelayInboxBatchItem *item,
+		       GPtrArray *policies,
+		       GPtrArray *members,
+		       GPtrArray *fanouts,
+		       GHashTable *blocked)
+{
+	RelayInboxJob *job = item->job;
 	g_autoptr(GHashTable) inboxes = g_hash_table_new(g_str_hash, g_str_equal);
-	g_autoptr(GPtrArray) blocked = g_ptr_array_new();
-	g_autoptr(GError) error = NULL;
-	RelayFanout *raw = NULL;
-	RelayFanout *announce = NULL;
 	RelayMember *sender = NULL;
 	RelayDomainPolicy *block;
 
-	policies = relay_store_policy_list(store, cancellable, &error);
-	if (policies != NULL)
-		members = relay_store_member_list(
-			store, job->network, RELAY_MEMBER_STATE_ACCEPTED, cancellable, &error);
-	if (members == NULL) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
 	block = relay_policy_find(
 		policies, job->network, job->sender_host, RELAY_POLICY_KIND_BLOCK);
 	if (block != NULL) {
-		relay_inbox_job_return(
-			task, SOUP_STATUS_FORBIDDEN, FALSE, "domain %s is blocked", block->domain);
+		item->verdict = relay_inbox_verdict_new(
+			SOUP_STATUS_FORBIDDEN, FALSE, "domain %s is blocked", block->domain);
 		return;
 	}
 	for (guint i = 0; i < members->len && sender == NULL; i++) {
@@ -583,36 +635,35 @@ relay_inbox_relay_run(RelayStore *store, RelayInboxJob *job, GTask *task, GCance
 			sender = member;
 	}
 	if (sender == NULL) {
-		relay_inbox_job_return(task,
-				       SOUP_STATUS_FORBIDDEN,
-				       FALSE,
-				       "%s is not an accepted member of this network",
-				       job->sender_host);
+		item->verdict =
+			relay_inbox_verdict_new(SOUP_STATUS_FORBIDDEN,
+						FALSE,
+						"%s is not an accepted member of this network",
+						job->sender_host);
 		return;
 	}
 	if (sender->direction == RELAY_MEMBER_DIRECTION_RECEIVE_ONLY) {
-		relay_inbox_job_return(task,
-				       SOUP_STATUS_FORBIDDEN,
-				       FALSE,
-				       "%s only receives in this network",
-				       job->sender_host);
+		item->verdict = relay_inbox_verdict_new(SOUP_STATUS_FORBIDDEN,
+							FALSE,
+							"%s only receives in this network",
+							job->sender_host);
 		return;
 	}
 
 	if (job->raw != NULL) {
-		raw = relay_fanout_new(job->network, job->raw);
-		raw->seen_expires_us = job->now_us + RELAY_INBOX_SEEN_TTL_US;
-		relay_fanout_add_seen_id(raw, job->activity_id);
-		g_ptr_array_add(fanouts, raw);
+		item->raw = relay_fanout_new(job->network, job->raw);
+		item->raw->seen_expires_us = job->now_us + RELAY_INBOX_SEEN_TTL_US;
+		relay_fanout_add_seen_id(item->raw, job->activity_id);
+		g_ptr_array_add(fanouts, item->raw);
 	}
 	if (job->announce != NULL) {
 		g_autofree gchar *form_key = g_strdup_printf("announce:%s", job->activity_id);
 		g_autofree gchar *object_key = g_strdup_printf("object:%s", job->object_id);
-		announce = relay_fanout_new(job->network, job->announce);
-		announce->seen_expires_us = job->now_us + RELAY_INBOX_SEEN_TTL_US;
-		relay_fanout_add_seen_id(announce, form_key);
-		relay_fanout_add_seen_id(announce, object_key);
-		g_ptr_array_add(fanouts, announce);
+		item->announce = relay_fanout_new(job->network, job->announce);
+		item->announce->seen_expires_us = job->now_us + RELAY_INBOX_SEEN_TTL_US;
+		relay_fanout_add_seen_id(item->announce, form_key);
+		relay_fanout_add_seen_id(item->announce, object_key);
+		g_ptr_array_add(fanouts, item->announce);
 	}
 	for (guint i = 0; i < members->len; i++) {
 		RelayMember *member = g_ptr_array_index(members, i);
@@ -628,47 +679,158 @@ relay_inbox_relay_run(RelayStore *store, RelayInboxJob *job, GTask *task, GCance
 		if (relay_policy_find(
 			    policies, job->network, member->domain, RELAY_POLICY_KIND_BLOCK) !=
 		    NULL) {
-			g_ptr_array_add(blocked, member);
+			g_hash_table_add(blocked, member);
 			continue;
 		}
 		if (!g_hash_table_add(inboxes, (gpointer)target))
 			continue;
-		if (member->protocol == RELAY_MEMBER_PROTOCOL_MASTODON && raw != NULL)
-			relay_fanout_add_inbox(raw, target);
-		else if (announce != NULL)
-			relay_fanout_add_inbox(announce, target);
+		if (member->protocol == RELAY_MEMBER_PROTOCOL_MASTODON && item->raw != NULL)
+			relay_fanout_add_inbox(item->raw, target);
+		else if (item->announce != NULL)
+			relay_fanout_add_inbox(item->announce, target);
 	}
-	if (!relay_store_delivery_enqueue(store, fanouts, job->now_us, cancellable, &error)) {
+}
+
+/* once the batch is committed: what @item's POST is told */
+static RelayInboxVerdict *
+relay_inbox_relay_verdict(RelayInboxBatchItem *item)
+{
+	RelayFanout *raw = item->raw;
+	RelayFanout *announce = item->announce;
+	guint raw_inboxes = raw != NULL && !raw->duplicate ? raw->inboxes->len : 0;
+	guint announce_inboxes =
+		announce != NULL && !announce->duplicate ? announce->inboxes->len : 0;
+
+	if ((raw == NULL || raw->duplicate) && (announce == NULL || announce->duplicate))
+		return relay_inbox_verdict_new(SOUP_STATUS_ACCEPTED, FALSE, "already relayed");
+	return relay_inbox_verdict_new(SOUP_STATUS_ACCEPTED,
+				       TRUE,
+				       "relayed to %u inboxes (%u as is, %u as Announce)",
+				       raw_inboxes + announce_inboxes,
+				       raw_inboxes,
+				       announce_inboxes);
+}
+
+static void
+relay_inbox_batch_run(RelayStore *store, GTask *task, gpointer data, GCancellable *cancellable)
+{
+	RelayInboxBatch *batch = data;
+	g_autoptr(GPtrArray) policies = NULL;
+	g_autoptr(GHashTable) members = g_hash_table_new_full(
+		g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_ptr_array_unref);
+	g_autoptr(GHashTable) blocked = g_hash_table_new(NULL, NULL);
+	g_autoptr(GError) error = NULL;
+	GHashTableIter iter;
+	gpointer member;
+
+	policies = relay_store_policy_list(store, cancellable, &error);
+	if (policies == NULL) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
+	for (guint i = 0; i < batch->items->len; i++) {
+		RelayInboxBatchItem *item = g_ptr_array_index(batch->items, i);
+		GPtrArray *network_members = g_hash_table_lookup(members, item->job->network);
+		if (network_members == NULL) {
+			network_members = relay_store_member_list(store,
+								  item->job->network,
+								  RELAY_MEMBER_STATE_ACCEPTED,
+								  cancellable,
+								  &error);
+			if (network_members == NULL) {
+				g_task_return_error(task, g_steal_pointer(&error));
+				return;
+			}
+			g_hash_table_insert(members, item->job->network, network_members);
+		}
+		relay_inbox_relay_plan(item, policies, network_members, batch->fanouts, blocked);
+	}
+	if (batch->fanouts->len > 0 &&
+	    !relay_store_delivery_enqueue(
+		    store, batch->fanouts, g_get_real_time(), cancellable, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	for (guint i = 0; i < batch->items->len; i++) {
+		RelayInboxBatchItem *item = g_ptr_array_index(batch->items, i);
+		if (item->verdict == NULL)
+			item->verdict = relay_inbox_relay_verdict(item);
+	}
 	/* a member whose domain was blocked since it joined is a member no more */
-	for (guint i = 0; i < blocked->len; i++) {
-		RelayMember *member = g_ptr_array_index(blocked, i);
+	g_hash_table_iter_init(&iter, blocked);
+	while (g_hash_table_iter_next(&iter, &member, NULL)) {
+		RelayMember *gone = member;
 		g_autoptr(GError) error_remove = NULL;
 		if (!relay_store_member_remove(
-			    store, member->network, member->actor, cancellable, &error_remove))
+			    store, gone->network, gone->actor, cancellable, &error_remove))
 			g_warning("cannot remove blocked member %s: %s",
-				  member->actor,
+				  gone->actor,
 				  error_remove->message);
 		else
 			g_message("network %s: member %s removed, its domain is blocked",
-				  member->network,
-				  member->actor);
+				  gone->network,
+				  gone->actor);
 	}
-	if ((raw == NULL || raw->duplicate) && (announce == NULL || announce->duplicate)) {
-		relay_inbox_job_return(task, SOUP_STATUS_ACCEPTED, FALSE, "already relayed");
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
+relay_inbox_batch_start(RelayInbox *self);
+
+static void
+relay_inbox_batch_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	RelayInbox *self = RELAY_INBOX(user_data);
+	RelayInboxBatch *batch = self->batch_running;
+	g_autoptr(GError) error = NULL;
+	gboolean queued = FALSE;
+
+	self->batch_running = NULL;
+	if (!g_task_propagate_boolean(G_TASK(res), &error))
+		g_warning("inbox: storage failed, nothing queued for %u activities: %s",
+			  batch->items->len,
+			  error->message);
+	for (guint i = 0; i < batch->items->len; i++) {
+		RelayInboxBatchItem *item = g_ptr_array_index(batch->items, i);
+		RelayInboxPost *post = g_steal_pointer(&item->post);
+		if (error != NULL) {
+			relay_inbox_post_answer(post,
+						SOUP_STATUS_SERVICE_UNAVAILABLE,
+						"storage is not available, try again later");
+			continue;
+		}
+		queued |= item->verdict->queued;
+		relay_inbox_post_answer(post, item->verdict->status, item->verdict->reason);
+	}
+	if (queued && self->wake != NULL)
+		self->wake(self->wake_data);
+	relay_inbox_batch_free(batch);
+	relay_inbox_batch_start(self);
+	g_object_unref(self);
+}
+
+/* writes the waiting activities, unless a batch is being written: then they wait for it */
+static void
+relay_inbox_batch_start(RelayInbox *self)
+{
+	RelayInboxBatch *batch;
+
+	if (self->batch_running != NULL || self->batch_waiting->len == 0)
 		return;
-	}
-	relay_inbox_job_return(
-		task,
-		SOUP_STATUS_ACCEPTED,
-		TRUE,
-		"relayed to %u inboxes (%u as is, %u as Announce)",
-		(raw != NULL && !raw->duplicate ? raw->inboxes->len : 0) +
-			(announce != NULL && !announce->duplicate ? announce->inboxes->len : 0),
-		raw != NULL && !raw->duplicate ? raw->inboxes->len : 0,
-		announce != NULL && !announce->duplicate ? announce->inboxes->len : 0);
+	batch = g_new0(RelayInboxBatch, 1);
+	batch->items = g_steal_pointer(&self->batch_waiting);
+	batch->fanouts = g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
+	self->batch_waiting =
+		g_ptr_array_new_with_free_func((GDestroyNotify)relay_inbox_batch_item_free);
+	self->batch_running = batch;
+	relay_store_run_async(self->store,
+			      relay_inbox_batch_run,
+			      batch,
+			      NULL,
+			      relay_inbox_batch_start,
+			      NULL,
+			      relay_inbox_batch_done_cb,
+			      g_object_ref(self));
 }
 
 static void
@@ -679,9 +841,6 @@ relay_inbox_job_run(RelayStore *store, GTask *task, gpointer data, GCancellable 
 	switch (job->kind) {
 	case RELAY_INBOX_JOB_FOLLOW:
 		relay_inbox_follow_run(store, job, task, cancellable);
-		break;
-	case RELAY_INBOX_JOB_RELAY:
-		relay_inbox_relay_run(store, job, task, cancellable);
 		break;
 	default:
 		relay_inbox_membership_run(store, job, task, cancellable);
@@ -735,6 +894,15 @@ relay_inbox_job_new(RelayInboxPost *post, RelayInboxJobKind kind)
 static void
 relay_inbox_run_job(RelayInboxPost *post, RelayInboxJob *job)
 {
+	if (job->kind == RELAY_INBOX_JOB_RELAY) {
+		RelayInboxBatchItem *item = g_new0(RelayInboxBatchItem, 1);
+		RelayInbox *self = post->inbox;
+		item->post = post;
+		item->job = job;
+		g_ptr_array_add(self->batch_waiting, item);
+		relay_inbox_batch_start(self);
+		return;
+	}
 	relay_store_run_async(post->inbox->store,
 			      relay_inbox_job_run,
 			      job,
@@ -941,7 +1109,7 @@ relay_inbox_key_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		relay_inbox_post_answer(post, relay_inbox_status_for_error(error), reason);
 		return;
 	}
-	key = relay_keys_from_pem(post->key->public_key_pem, &error);
+	key = relay_actor_cache_parse_key(post->inbox->cache, post->key, &error);
 	if (key == NULL ||
 	    !relay_http_signature_verify(post->signature, post->request, key, &error)) {
 		g_autofree gchar *reason = NULL;
@@ -1195,6 +1363,7 @@ relay_inbox_dispose(GObject *object)
 	g_clear_object(&self->store);
 	g_clear_object(&self->cache);
 	g_clear_pointer(&self->requests, g_hash_table_unref);
+	g_clear_pointer(&self->batch_waiting, g_ptr_array_unref);
 	G_OBJECT_CLASS(relay_inbox_parent_class)->dispose(object);
 }
 
@@ -1202,6 +1371,8 @@ static void
 relay_inbox_init(RelayInbox *self)
 {
 	self->requests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	self->batch_waiting =
+		g_ptr_array_new_with_free_func((GDestroyNotify)relay_inbox_batch_item_free);
 }
 
 static void

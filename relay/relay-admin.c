@@ -258,6 +258,8 @@ relay_admin_add_member(JsonBuilder *builder, const RelayMember *member)
 	relay_admin_add_string(builder, "inbox", member->inbox);
 	relay_admin_add_string(builder, "shared_inbox", member->shared_inbox);
 	relay_admin_add_string(builder, "follow_id", member->follow_id);
+	relay_admin_add_string(builder, "software", member->software_name);
+	relay_admin_add_string(builder, "software_version", member->software_version);
 	json_builder_set_member_name(builder, "following_back");
 	json_builder_add_boolean_value(builder, member->follow_back_id != NULL);
 	relay_admin_add_time(builder, "created_at", member->created_at_us);
@@ -827,6 +829,171 @@ relay_admin_block_run(RelayStore *store,
 				       reason != NULL ? ")" : "",
 				       effects);
 	return relay_admin_change_data(job, builder);
+}
+
+static void
+relay_admin_add_policy(JsonBuilder *builder, const RelayDomainPolicy *policy);
+
+/* a software name as NodeInfo 2.x allows it: lower case letters, digits and - */
+static gchar *
+relay_admin_job_software(RelayAdminJob *job, GError **error)
+{
+	g_autofree gchar *name = g_ascii_strdown(job->name != NULL ? job->name : "", -1);
+
+	g_strstrip(name);
+	if (name[0] == '\0' || strlen(name) > 64 ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(name)) {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_INVALID_ARGUMENT,
+			    "'%s' is not a software name as NodeInfo gives it (letters, digits, -)",
+			    job->name != NULL ? job->name : "");
+		return NULL;
+	}
+	return g_steal_pointer(&name);
+}
+
+/* ends every membership of a server whose NodeInfo names @name; the count ended */
+static gboolean
+relay_admin_end_software(RelayStore *store,
+			 RelayAdminJob *job,
+			 const gchar *name,
+			 JsonBuilder *removed,
+			 guint *out_removed,
+			 GCancellable *cancellable,
+			 GError **error)
+{
+	g_autoptr(GPtrArray) members = relay_store_member_list(store, NULL, -1, cancellable, error);
+
+	if (members == NULL)
+		return FALSE;
+	for (guint i = 0; i < members->len; i++) {
+		RelayMember *member = g_ptr_array_index(members, i);
+		const RelayAdminNetwork *network =
+			relay_admin_job_find_network(job, member->network);
+
+		if (g_strcmp0(member->software_name, name) != 0)
+			continue;
+		if (member->state == RELAY_MEMBER_STATE_REJECTED || network == NULL) {
+			if (!relay_store_member_remove(
+				    store, member->network, member->actor, cancellable, error))
+				return FALSE;
+		} else {
+			if (!relay_membership_end(store,
+						  member,
+						  job->origin,
+						  network->actor,
+						  TRUE,
+						  job->now_us,
+						  NULL,
+						  cancellable,
+						  error))
+				return FALSE;
+			job->queued = TRUE;
+		}
+		json_builder_begin_object(removed);
+		relay_admin_add_string(removed, "network", member->network);
+		relay_admin_add_string(removed, "actor", member->actor);
+		json_builder_end_object(removed);
+		(*out_removed)++;
+	}
+	return TRUE;
+}
+
+static JsonNode *
+relay_admin_software_block_run(RelayStore *store,
+			       RelayAdminJob *job,
+			       GCancellable *cancellable,
+			       GError **error)
+{
+	g_autofree gchar *name = relay_admin_job_software(job, error);
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(RelayDomainPolicy) policy = NULL;
+	g_autoptr(GPtrArray) policies = NULL;
+	RelayDomainPolicy *existing;
+	guint removed = 0;
+
+	if (name == NULL)
+		return NULL;
+	policies = relay_store_policy_list(store, cancellable, error);
+	if (policies == NULL)
+		return NULL;
+	existing = relay_admin_policy_lookup(policies, NULL, name, RELAY_POLICY_KIND_SOFTWARE);
+	policy = relay_domain_policy_new(NULL, name, RELAY_POLICY_KIND_SOFTWARE);
+	policy->reason =
+		g_strdup(job->reason != NULL || existing == NULL ? job->reason : existing->reason);
+	policy->created_at_us = existing != NULL ? existing->created_at_us : job->now_us;
+	if (!relay_store_policy_put(store, policy, cancellable, error))
+		return NULL;
+	json_builder_begin_object(builder);
+	relay_admin_add_string(builder, "software", name);
+	relay_admin_add_string(builder, "reason", policy->reason);
+	json_builder_set_member_name(builder, "already_blocked");
+	json_builder_add_boolean_value(builder, existing != NULL);
+	json_builder_set_member_name(builder, "removed");
+	json_builder_begin_array(builder);
+	if (!relay_admin_end_software(store, job, name, builder, &removed, cancellable, error))
+		return NULL;
+	json_builder_end_array(builder);
+	job->summary = g_strdup_printf("%s software %s: %u membership%s ended with a Reject",
+				       existing != NULL ? "still blocked" : "blocked",
+				       name,
+				       removed,
+				       removed == 1 ? "" : "s");
+	return relay_admin_change_data(job, builder);
+}
+
+static JsonNode *
+relay_admin_software_unblock_run(RelayStore *store,
+				 RelayAdminJob *job,
+				 GCancellable *cancellable,
+				 GError **error)
+{
+	g_autofree gchar *name = relay_admin_job_software(job, error);
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(GError) error_local = NULL;
+
+	if (name == NULL)
+		return NULL;
+	if (!relay_store_policy_remove(
+		    store, NULL, name, RELAY_POLICY_KIND_SOFTWARE, cancellable, &error_local)) {
+		if (!g_error_matches(error_local, RELAY_STORE_ERROR, RELAY_STORE_ERROR_NOT_FOUND)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return NULL;
+		}
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_NOT_FOUND,
+			    "software %s is not blocked",
+			    name);
+		return NULL;
+	}
+	json_builder_begin_object(builder);
+	relay_admin_add_string(builder, "software", name);
+	job->summary =
+		g_strdup_printf("unblocked software %s: its servers may subscribe again", name);
+	return relay_admin_change_data(job, builder);
+}
+
+static JsonNode *
+relay_admin_software_list_run(RelayStore *store,
+			      RelayAdminJob *job,
+			      GCancellable *cancellable,
+			      GError **error)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(GPtrArray) policies = relay_store_policy_list(store, cancellable, error);
+
+	if (policies == NULL)
+		return NULL;
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < policies->len; i++) {
+		const RelayDomainPolicy *policy = g_ptr_array_index(policies, i);
+		if (policy->kind == RELAY_POLICY_KIND_SOFTWARE)
+			relay_admin_add_policy(builder, policy);
+	}
+	json_builder_end_array(builder);
+	return json_builder_get_root(builder);
 }
 
 static JsonNode *
@@ -1478,6 +1645,9 @@ static const RelayAdminCommand relay_admin_commands[] = {
 	{"block", TRUE, NULL, relay_admin_block_run, NULL},
 	{"unblock", TRUE, NULL, relay_admin_unblock_run, NULL},
 	{"blocks-list", FALSE, NULL, relay_admin_blocks_list_run, NULL},
+	{"software-block", TRUE, NULL, relay_admin_software_block_run, NULL},
+	{"software-unblock", TRUE, NULL, relay_admin_software_unblock_run, NULL},
+	{"software-list", FALSE, NULL, relay_admin_software_list_run, NULL},
 	{"blocks-import", TRUE, NULL, relay_admin_blocks_import_run, NULL},
 	{"blocks-export", FALSE, NULL, relay_admin_blocks_export_run, NULL},
 	{"allow", TRUE, NULL, relay_admin_allow_run, NULL},

@@ -341,6 +341,26 @@ relay_cli_print_blocks(JsonNode *data)
 }
 
 static void
+relay_cli_print_software(JsonNode *data)
+{
+	JsonArray *blocks = json_node_get_array(data);
+	g_autoptr(RelayCliTable) table = relay_cli_table_new("SOFTWARE", "SINCE", "REASON", NULL);
+
+	if (json_array_get_length(blocks) == 0) {
+		g_print("no blocked software\n");
+		return;
+	}
+	for (guint i = 0; i < json_array_get_length(blocks); i++) {
+		JsonObject *block = json_array_get_object_element(blocks, i);
+		relay_cli_table_add(table,
+				    g_strdup(relay_cli_string(block, "domain")),
+				    relay_cli_day(relay_cli_string(block, "created_at")),
+				    g_strdup(relay_cli_string(block, "reason")));
+	}
+	relay_cli_table_print(table);
+}
+
+static void
 relay_cli_print_export(JsonNode *data)
 {
 	const gchar *csv = relay_cli_string(json_node_get_object(data), "csv");
@@ -698,6 +718,36 @@ static const RelayCliCommand cli_commands[] = {
 	 "read it.",
 	 NULL,
 	 relay_cli_print_export},
+	{"software block",
+	 "software-block",
+	 "NAME",
+	 {"name"},
+	 RELAY_CLI_OPTION_REASON,
+	 "Refuse the servers of a software",
+	 "NAME is the software as NodeInfo names it (mastodon, misskey, pleroma...). Members "
+	 "whose NodeInfo names it end with a Reject now; a server that joins later is removed "
+	 "the same way once its NodeInfo is read, which the node does as it accepts it and "
+	 "daily.",
+	 NULL,
+	 relay_cli_print_message},
+	{"software unblock",
+	 "software-unblock",
+	 "NAME",
+	 {"name"},
+	 0,
+	 "Lift a block on a software",
+	 "Its servers may subscribe again; the memberships the block ended are not restored.",
+	 NULL,
+	 relay_cli_print_message},
+	{"software list",
+	 "software-list",
+	 "",
+	 {NULL},
+	 0,
+	 "List the blocked software",
+	 NULL,
+	 NULL,
+	 relay_cli_print_software},
 	{"allow",
 	 "allow",
 	 "DOMAIN",

@@ -32,6 +32,7 @@
 #include "relay-log.h"
 #include "relay-network.h"
 #include "relay-sd-notify.h"
+#include "relay-membership.h"
 #include "relay-nodeinfo-refresher.h"
 #include "relay-server.h"
 #include "relay-store.h"
@@ -253,6 +254,137 @@ relay_daemon_member_checked_cb(GObject *source, GAsyncResult *res, gpointer user
 		g_debug("nodeinfo: %s", error->message);
 }
 
+/* a server whose NodeInfo names a blocked software: its memberships end with a Reject */
+typedef struct {
+	gchar *domain;
+	gchar *software;
+	gchar *origin;
+	GHashTable *actors; /* (element-type utf8 utf8): network name -> its actor URL */
+	guint ended;
+} RelayDaemonSoftwareCheck;
+
+static void
+relay_daemon_software_check_free(RelayDaemonSoftwareCheck *check)
+{
+	g_free(check->domain);
+	g_free(check->software);
+	g_free(check->origin);
+	g_hash_table_unref(check->actors);
+	g_free(check);
+}
+
+static void
+relay_daemon_software_check_run(RelayStore *store,
+				GTask *task,
+				gpointer data,
+				GCancellable *cancellable)
+{
+	RelayDaemonSoftwareCheck *check = data;
+	g_autoptr(GPtrArray) policies = NULL;
+	g_autoptr(GPtrArray) members = NULL;
+	g_autoptr(GError) error = NULL;
+	gboolean blocked = FALSE;
+
+	policies = relay_store_policy_list(store, cancellable, &error);
+	if (policies == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	for (guint i = 0; i < policies->len && !blocked; i++) {
+		const RelayDomainPolicy *policy = g_ptr_array_index(policies, i);
+		blocked = policy->kind == RELAY_POLICY_KIND_SOFTWARE &&
+			  g_strcmp0(policy->domain, check->software) == 0;
+	}
+	if (!blocked) {
+		g_task_return_boolean(task, TRUE);
+		return;
+	}
+	members = relay_store_member_list(store, NULL, -1, cancellable, &error);
+	if (members == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	for (guint i = 0; i < members->len; i++) {
+		RelayMember *member = g_ptr_array_index(members, i);
+		const gchar *actor = g_hash_table_lookup(check->actors, member->network);
+		gboolean ended;
+
+		if (g_ascii_strcasecmp(member->domain, check->domain) != 0)
+			continue;
+		if (actor == NULL || member->state == RELAY_MEMBER_STATE_REJECTED)
+			ended = relay_store_member_remove(
+				store, member->network, member->actor, cancellable, &error);
+		else
+			ended = relay_membership_end(store,
+						     member,
+						     check->origin,
+						     actor,
+						     TRUE,
+						     g_get_real_time(),
+						     NULL,
+						     cancellable,
+						     &error);
+		if (!ended) {
+			g_task_return_error(task, g_steal_pointer(&error));
+			return;
+		}
+		g_message("network %s: member %s removed, it runs %s, which is blocked",
+			  member->network,
+			  member->actor,
+			  check->software);
+		check->ended++;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
+relay_daemon_software_check_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	RelayDaemon *self = RELAY_DAEMON(user_data);
+	g_autoptr(GError) error = NULL;
+
+	if (!g_task_propagate_boolean(G_TASK(res), &error))
+		g_warning("software policy: %s", error->message);
+	else if (self->deliverer != NULL)
+		relay_deliverer_wake(self->deliverer);
+	g_object_unref(self);
+}
+
+static void
+relay_daemon_software_checked_cb(RelayNodeinfoRefresher *refresher,
+				 const gchar *domain,
+				 const gchar *software,
+				 const gchar *version,
+				 gpointer user_data)
+{
+	RelayDaemon *self = RELAY_DAEMON(user_data);
+	RelayDaemonSoftwareCheck *check;
+	GHashTableIter iter;
+	gpointer name;
+	gpointer network;
+
+	if (software == NULL || self->stopping || self->networks == NULL)
+		return;
+	check = g_new0(RelayDaemonSoftwareCheck, 1);
+	check->domain = g_strdup(domain);
+	check->software = g_strdup(software);
+	check->origin = g_strdup(relay_config_get_public_url(self->config));
+	check->actors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_hash_table_iter_init(&iter, self->networks);
+	while (g_hash_table_iter_next(&iter, &name, &network))
+		g_hash_table_insert(check->actors,
+				    g_strdup(name),
+				    g_strdup(relay_network_get_actor_url(network)));
+	relay_store_run_async(self->store,
+			      relay_daemon_software_check_run,
+			      check,
+			      (GDestroyNotify)relay_daemon_software_check_free,
+			      relay_daemon_software_checked_cb,
+			      NULL,
+			      relay_daemon_software_check_cb,
+			      g_object_ref(self));
+}
+
 /* a new member: learn which software it runs */
 static void
 relay_daemon_member_accepted_cb(const gchar *network, const gchar *actor, gpointer user_data)
@@ -334,6 +466,12 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 		self->fetcher,
 		(guint)relay_config_get_int(self->config, "federation", "nodeinfo-refresh"));
 	relay_inbox_set_accepted_func(self->inbox, relay_daemon_member_accepted_cb, self);
+	/* a server running a software an admin blocked is removed once its NodeInfo says so */
+	g_signal_connect_object(self->nodeinfo,
+				"software-checked",
+				G_CALLBACK(relay_daemon_software_checked_cb),
+				self,
+				0);
 
 	/* deliveries: what the inbox queues goes out at once */
 	{

@@ -12,7 +12,7 @@
 static const gchar *member_protocol_names[] = {"mastodon", "litepub"};
 static const gchar *member_state_names[] = {"pending", "accepted", "rejected"};
 static const gchar *member_direction_names[] = {"both", "receive-only", "publish-only"};
-static const gchar *policy_kind_names[] = {"block", "allow"};
+static const gchar *policy_kind_names[] = {"block", "allow", "software"};
 static const gchar *delivery_outcome_names[] = {"done", "retry", "failed", "expired"};
 
 G_STATIC_ASSERT(G_N_ELEMENTS(member_protocol_names) == RELAY_MEMBER_PROTOCOL_LAST);

@@ -68,6 +68,7 @@ typedef struct {
 typedef enum {
 	RELAY_POLICY_KIND_BLOCK,
 	RELAY_POLICY_KIND_ALLOW,
+	RELAY_POLICY_KIND_SOFTWARE, /* node-wide: @domain holds a software name (NodeInfo) */
 	RELAY_POLICY_KIND_LAST,
 } RelayPolicyKind;
 

@@ -901,6 +901,103 @@ test_block(AdminFixture *fixture, gconstpointer user_data)
 	subscribe_mastodon(fixture, fixture->c);
 }
 
+typedef struct {
+	AdminFixture *fixture;
+	const gchar *domain;
+	const gchar *software; /* NULL: no member on the domain */
+} MemberWait;
+
+static gboolean
+member_software_is(gpointer user_data)
+{
+	MemberWait *wait = user_data;
+	g_autoptr(Cli) result = cli(wait->fixture, "members", "show", wait->domain, "--json", NULL);
+	g_autoptr(JsonNode) data = NULL;
+	JsonArray *members;
+
+	if (result->status != 0)
+		return wait->software == NULL;
+	data = json_data(result);
+	members = json_node_get_array(data);
+	return wait->software != NULL && json_array_get_length(members) > 0 &&
+	       g_strcmp0(member_field(members, 0, "software"), wait->software) == 0;
+}
+
+static gboolean
+wait_member_software(AdminFixture *fixture, const gchar *domain, const gchar *software)
+{
+	MemberWait wait = {fixture, domain, software};
+	return relay_test_wait_until(NULL, member_software_is, &wait, WAIT_MS);
+}
+
+static gboolean
+wait_no_member(AdminFixture *fixture, const gchar *domain)
+{
+	return wait_member_software(fixture, domain, NULL);
+}
+
+/* software block: members whose NodeInfo names it end with a Reject, now and when they join */
+static void
+test_software(AdminFixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *a_domain = instance_domain(fixture->a);
+	g_autofree gchar *c_domain = instance_domain(fixture->c);
+	g_autoptr(Cli) block = NULL;
+	g_autoptr(Cli) list = NULL;
+	g_autoptr(Cli) list_json = NULL;
+	g_autoptr(Cli) bad = NULL;
+	g_autoptr(Cli) gone = NULL;
+	g_autoptr(Cli) unblock = NULL;
+	g_autoptr(Cli) unblock_again = NULL;
+	g_autoptr(Cli) empty = NULL;
+	g_autoptr(JsonNode) blocks = NULL;
+
+	relay_test_instance_set_software(fixture->a, "mastodon", "4.3.2", "2.1");
+	relay_test_instance_set_software(fixture->c, "misskey", "2025.1.0", "2.0");
+	subscribe_mastodon(fixture, fixture->a);
+	subscribe_mastodon(fixture, fixture->c);
+	/* both NodeInfo documents are read once the members are accepted */
+	g_assert_true(wait_member_software(fixture, c_domain, "misskey"));
+
+	block = cli(fixture, "software", "block", "MissKey", "--reason", "too noisy", NULL);
+	assert_ok(block);
+	assert_contains(block->out, "blocked software misskey: 1 membership ended with a Reject");
+	g_assert_true(relay_test_instance_wait_type(fixture->c, "Reject", 1, WAIT_MS));
+	gone = cli(fixture, "members", "show", c_domain, NULL);
+	assert_refused(gone, "no member on");
+	assert_audited(fixture,
+		       "software block MissKey (reason: too noisy): blocked software misskey");
+	/* A runs mastodon: it stays */
+	g_assert_true(wait_member_software(fixture, a_domain, "mastodon"));
+
+	list = cli(fixture, "software", "list", NULL);
+	assert_ok(list);
+	assert_contains(list->out, "SOFTWARE");
+	assert_contains(list->out, "misskey");
+	assert_contains(list->out, "too noisy");
+	list_json = cli(fixture, "software", "list", "--json", NULL);
+	blocks = json_data(list_json);
+	g_assert_cmpuint(json_array_get_length(json_node_get_array(blocks)), ==, 1);
+
+	/* joining again: accepted, then removed once its NodeInfo is read */
+	g_assert_cmpuint(follow(fixture, fixture->c, PUBLIC, NULL), ==, 202);
+	g_assert_true(relay_test_instance_wait_type(fixture->c, "Reject", 2, WAIT_MS));
+	g_assert_true(wait_no_member(fixture, c_domain));
+
+	/* a bad name changes nothing */
+	bad = cli(fixture, "software", "block", "not a name", NULL);
+	assert_refused(bad, "is not a software name");
+
+	unblock = cli(fixture, "software", "unblock", "misskey", NULL);
+	assert_ok(unblock);
+	empty = cli(fixture, "software", "list", NULL);
+	assert_ok(empty);
+	assert_contains(empty->out, "no blocked software");
+	unblock_again = cli(fixture, "software", "unblock", "misskey", NULL);
+	assert_refused(unblock_again, "software misskey is not blocked");
+	subscribe_mastodon(fixture, fixture->c);
+}
+
 static gchar *
 write_file(AdminFixture *fixture, const gchar *name, const gchar *contents)
 {
@@ -1309,6 +1406,7 @@ main(int argc, char **argv)
 	ADD("reject-remove", "[network relay]\njoin = approval\n", test_reject_remove);
 	ADD("direction", NULL, test_direction);
 	ADD("block", NULL, test_block);
+	ADD("software", NULL, test_software);
 	ADD("blocks-import-export", NULL, test_blocks_import_export);
 	ADD("allow", "[network relay]\njoin = closed\n", test_allow);
 	ADD("networks",

@@ -95,7 +95,8 @@ static void
 relay_inbox_post_free(RelayInboxPost *post)
 {
 	post->inbox->in_flight--;
-	g_clear_signal_handler(&post->finished_id, post->msg);
+	post->finished_id = 0;
+	g_signal_handlers_disconnect_by_data(post->msg, post);
 	g_object_unref(post->cancellable);
 	g_object_unref(post->msg);
 	g_object_unref(post->network);
@@ -1182,6 +1183,8 @@ relay_inbox_post(RelayInbox *self, SoupServerMessage *msg, RelayNetwork *network
 	post->started_us = g_get_monotonic_time();
 	post->finished_id =
 		g_signal_connect(msg, "finished", G_CALLBACK(relay_inbox_post_finished_cb), post);
+	/* the node stopping closes connections with paused POSTs: they do not finish */
+	g_signal_connect(msg, "disconnected", G_CALLBACK(relay_inbox_post_finished_cb), post);
 	self->in_flight++;
 	soup_server_message_pause(msg);
 

@@ -50,6 +50,10 @@ relay_server_request_new(RelayServer *self, SoupServerMessage *msg)
 	request->cancellable = g_cancellable_new();
 	request->finished_id = g_signal_connect(
 		msg, "finished", G_CALLBACK(relay_server_request_finished_cb), request);
+	/* the node stopping closes connections with paused requests: they do not finish, and
+	 * unpausing one then is a critical error */
+	g_signal_connect(
+		msg, "disconnected", G_CALLBACK(relay_server_request_finished_cb), request);
 	self->in_flight++;
 	soup_server_message_pause(msg);
 	return request;
@@ -60,7 +64,8 @@ relay_server_request_free(RelayServerRequest *request)
 {
 	request->server->in_flight--;
 	g_clear_handle_id(&request->timeout_id, g_source_remove);
-	g_clear_signal_handler(&request->finished_id, request->msg);
+	request->finished_id = 0;
+	g_signal_handlers_disconnect_by_data(request->msg, request);
 	g_object_unref(request->cancellable);
 	g_object_unref(request->msg);
 	g_object_unref(request->server);

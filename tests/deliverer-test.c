@@ -1053,7 +1053,9 @@ test_keepalive(Fixture *fixture, gconstpointer user_data)
 	elapsed_s = (gdouble)(g_get_monotonic_time() - started_us) / G_USEC_PER_SEC;
 	wait_queue(fixture, 0);
 	g_assert_cmpuint(sink->verified, ==, n);
-	g_assert_cmpuint(g_hash_table_size(sink->peers), <=, 4);
+	/* reuse: 4 connections (max-connections-per-host); on a machine so loaded that a POST
+	 * times out, its connection is replaced, so a few more; without reuse it would be @n */
+	g_assert_cmpuint(g_hash_table_size(sink->peers), <=, 8);
 	g_test_message("%u deliveries to one sink in %.2f s (%.0f/s) over %u connections, "
 		       "%" G_GUINT64_FORMAT " given back for later",
 		       n,

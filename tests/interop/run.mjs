@@ -65,7 +65,7 @@ function check(scenario, peer, ok, detail) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-async function waitFor(predicate, timeoutMs = 15000) {
+async function waitFor(predicate, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await predicate();
@@ -102,7 +102,8 @@ function start(name, command, args, logFile, readyPattern, env = {}) {
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`${name} did not start (see ${logFile})`)), 30000);
+    // Node and Fedify load slowly on a loaded machine (the sanitizer pass runs beside it)
+    const timer = setTimeout(() => reject(new Error(`${name} did not start (see ${logFile})`)), 120000);
     child.stdout.on("data", (chunk) => {
       fs.appendFileSync(logFile, chunk);
       out += chunk;

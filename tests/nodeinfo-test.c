@@ -136,6 +136,12 @@ refresh(NodeinfoFixture *fixture, const gchar *actor, RefreshResult *result)
 	g_assert_true(relay_test_wait_until(NULL, refresh_done, result, 20000));
 }
 
+static gboolean
+instance_got_nodeinfo(gpointer user_data)
+{
+	return relay_test_instance_count_gets(user_data, "/.well-known/nodeinfo") > 0;
+}
+
 static RelayMember *
 fixture_member(NodeinfoFixture *fixture, const gchar *network, RelayTestInstance *instance)
 {
@@ -245,6 +251,30 @@ test_refresh_ssrf(NodeinfoFixture *fixture, gconstpointer user_data)
 	refresh_result_clear(&result);
 }
 
+/* stopping with a check in flight cancels it: the caller hears so, and nothing is stored */
+static void
+test_stop_in_flight(NodeinfoFixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *actor = relay_test_instance_url(fixture->a, "/actor");
+	g_autoptr(RelayMember) member = NULL;
+	RefreshResult result = {0};
+
+	relay_test_instance_set_nodeinfo_stall(fixture->a, TRUE);
+	relay_nodeinfo_refresher_start(fixture->refresher);
+	relay_nodeinfo_refresher_refresh_member_async(
+		fixture->refresher, actor, NULL, refresh_cb, &result);
+	g_assert_true(relay_test_wait_until(NULL, instance_got_nodeinfo, fixture->a, 20000));
+	g_assert_cmpuint(relay_nodeinfo_refresher_get_in_flight(fixture->refresher), ==, 1);
+	relay_nodeinfo_refresher_stop(fixture->refresher);
+	g_assert_true(relay_test_wait_until(NULL, refresh_done, &result, 20000));
+	g_assert_error(result.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_assert_cmpuint(relay_nodeinfo_refresher_get_in_flight(fixture->refresher), ==, 0);
+	member = fixture_member(fixture, "relay", fixture->a);
+	g_assert_cmpint(member->nodeinfo_checked_us, ==, 0);
+	g_assert_cmpuint(fixture->signals->len, ==, 0);
+	refresh_result_clear(&result);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -267,6 +297,12 @@ main(int argc, char **argv)
 		   GINT_TO_POINTER(1),
 		   fixture_setup,
 		   test_refresh_ssrf,
+		   fixture_teardown);
+	g_test_add("/relay/nodeinfo/stop-in-flight",
+		   NodeinfoFixture,
+		   GINT_TO_POINTER(0),
+		   fixture_setup,
+		   test_stop_in_flight,
 		   fixture_teardown);
 	return g_test_run();
 }

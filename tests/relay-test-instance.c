@@ -29,7 +29,9 @@ struct _RelayTestInstance {
 	gchar *software_version;
 	gchar *nodeinfo_schema;
 	guint nodeinfo_status;
-	GPtrArray *gets; /* (element-type utf8): the path of every GET */
+	gboolean nodeinfo_stall;
+	GPtrArray *stalled; /* (element-type SoupServerMessage): paused, never answered */
+	GPtrArray *gets;    /* (element-type utf8): the path of every GET */
 };
 
 static void
@@ -242,6 +244,11 @@ relay_test_instance_nodeinfo(RelayTestInstance *self, SoupServerMessage *msg, co
 		g_autofree gchar *rel = g_strdup_printf(
 			"http://nodeinfo.diaspora.software/ns/schema/%s", self->nodeinfo_schema);
 		g_autofree gchar *href = relay_test_instance_url(self, document_path);
+		if (self->nodeinfo_stall) {
+			soup_server_message_pause(msg);
+			g_ptr_array_add(self->stalled, g_object_ref(msg));
+			return TRUE;
+		}
 		if (self->nodeinfo_status != 0) {
 			soup_server_message_set_status(msg, self->nodeinfo_status, NULL);
 			return TRUE;
@@ -364,6 +371,7 @@ relay_test_instance_new(const gchar *address)
 	self->software_version = g_strdup("4.3.0");
 	self->nodeinfo_schema = g_strdup("2.1");
 	self->gets = g_ptr_array_new_with_free_func(g_free);
+	self->stalled = g_ptr_array_new_with_free_func(g_object_unref);
 	self->server = soup_server_new(NULL, NULL);
 	soup_server_add_handler(self->server, NULL, relay_test_instance_cb, self, NULL);
 	soup_server_listen(self->server, socket_address, 0, &error);
@@ -391,6 +399,12 @@ void
 relay_test_instance_free(RelayTestInstance *self)
 {
 	relay_test_wait_until(NULL, relay_test_instance_idle, self, 5000);
+	for (guint i = 0; i < self->stalled->len; i++) {
+		SoupServerMessage *msg = g_ptr_array_index(self->stalled, i);
+		soup_server_message_set_status(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+		soup_server_message_unpause(msg);
+	}
+	g_ptr_array_unref(self->stalled);
 	soup_server_disconnect(self->server);
 	g_object_unref(self->server);
 	g_object_unref(self->session);
@@ -439,6 +453,12 @@ relay_test_instance_set_software(RelayTestInstance *self,
 	self->software_version = g_strdup(version);
 	g_free(self->nodeinfo_schema);
 	self->nodeinfo_schema = g_strdup(schema != NULL ? schema : "2.1");
+}
+
+void
+relay_test_instance_set_nodeinfo_stall(RelayTestInstance *self, gboolean stall)
+{
+	self->nodeinfo_stall = stall;
 }
 
 void

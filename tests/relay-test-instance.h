@@ -59,6 +59,9 @@ relay_test_instance_set_software(RelayTestInstance *self,
 /* answer GET /.well-known/nodeinfo with @status (0: the links) */
 void
 relay_test_instance_set_nodeinfo_status(RelayTestInstance *self, guint status);
+/* leave every GET /.well-known/nodeinfo unanswered (until the instance is freed) */
+void
+relay_test_instance_set_nodeinfo_stall(RelayTestInstance *self, gboolean stall);
 /* how many GETs of @path were received */
 guint
 relay_test_instance_count_gets(RelayTestInstance *self, const gchar *path);

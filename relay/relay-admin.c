@@ -689,6 +689,35 @@ relay_admin_policy_lookup(GPtrArray *policies,
 	return NULL;
 }
 
+/* a block removes @member (see relay_membership_remove) and lists it in @removed */
+static gboolean
+relay_admin_remove_member(RelayStore *store,
+			  RelayAdminJob *job,
+			  RelayMember *member,
+			  JsonBuilder *removed,
+			  GCancellable *cancellable,
+			  GError **error)
+{
+	const RelayAdminNetwork *network = relay_admin_job_find_network(job, member->network);
+	gboolean queued = FALSE;
+
+	if (!relay_membership_remove(store,
+				     member,
+				     job->origin,
+				     network != NULL ? network->actor : NULL,
+				     job->now_us,
+				     &queued,
+				     cancellable,
+				     error))
+		return FALSE;
+	job->queued |= queued;
+	json_builder_begin_object(removed);
+	relay_admin_add_string(removed, "network", member->network);
+	relay_admin_add_string(removed, "actor", member->actor);
+	json_builder_end_object(removed);
+	return TRUE;
+}
+
 typedef struct {
 	guint removed;
 	guint64 dropped;
@@ -737,32 +766,11 @@ relay_admin_block_domain(RelayStore *store,
 		return FALSE;
 	for (guint i = 0; i < members->len; i++) {
 		RelayMember *member = g_ptr_array_index(members, i);
-		const RelayAdminNetwork *network =
-			relay_admin_job_find_network(job, member->network);
 
 		if (!relay_domain_matches(member->domain, domain))
 			continue;
-		if (member->state == RELAY_MEMBER_STATE_REJECTED || network == NULL) {
-			if (!relay_store_member_remove(
-				    store, member->network, member->actor, cancellable, error))
-				return FALSE;
-		} else {
-			if (!relay_membership_end(store,
-						  member,
-						  job->origin,
-						  network->actor,
-						  TRUE,
-						  job->now_us,
-						  NULL,
-						  cancellable,
-						  error))
-				return FALSE;
-			job->queued = TRUE;
-		}
-		json_builder_begin_object(removed);
-		relay_admin_add_string(removed, "network", member->network);
-		relay_admin_add_string(removed, "actor", member->actor);
-		json_builder_end_object(removed);
+		if (!relay_admin_remove_member(store, job, member, removed, cancellable, error))
+			return FALSE;
 		result->removed++;
 	}
 	return TRUE;
@@ -869,32 +877,11 @@ relay_admin_end_software(RelayStore *store,
 		return FALSE;
 	for (guint i = 0; i < members->len; i++) {
 		RelayMember *member = g_ptr_array_index(members, i);
-		const RelayAdminNetwork *network =
-			relay_admin_job_find_network(job, member->network);
 
 		if (g_strcmp0(member->software_name, name) != 0)
 			continue;
-		if (member->state == RELAY_MEMBER_STATE_REJECTED || network == NULL) {
-			if (!relay_store_member_remove(
-				    store, member->network, member->actor, cancellable, error))
-				return FALSE;
-		} else {
-			if (!relay_membership_end(store,
-						  member,
-						  job->origin,
-						  network->actor,
-						  TRUE,
-						  job->now_us,
-						  NULL,
-						  cancellable,
-						  error))
-				return FALSE;
-			job->queued = TRUE;
-		}
-		json_builder_begin_object(removed);
-		relay_admin_add_string(removed, "network", member->network);
-		relay_admin_add_string(removed, "actor", member->actor);
-		json_builder_end_object(removed);
+		if (!relay_admin_remove_member(store, job, member, removed, cancellable, error))
+			return FALSE;
 		(*out_removed)++;
 	}
 	return TRUE;

@@ -307,24 +307,17 @@ relay_daemon_software_check_run(RelayStore *store,
 	for (guint i = 0; i < members->len; i++) {
 		RelayMember *member = g_ptr_array_index(members, i);
 		const gchar *actor = g_hash_table_lookup(check->actors, member->network);
-		gboolean ended;
 
 		if (g_ascii_strcasecmp(member->domain, check->domain) != 0)
 			continue;
-		if (actor == NULL || member->state == RELAY_MEMBER_STATE_REJECTED)
-			ended = relay_store_member_remove(
-				store, member->network, member->actor, cancellable, &error);
-		else
-			ended = relay_membership_end(store,
-						     member,
-						     check->origin,
-						     actor,
-						     TRUE,
-						     g_get_real_time(),
-						     NULL,
-						     cancellable,
-						     &error);
-		if (!ended) {
+		if (!relay_membership_remove(store,
+					     member,
+					     check->origin,
+					     actor,
+					     g_get_real_time(),
+					     NULL,
+					     cancellable,
+					     &error)) {
 			g_task_return_error(task, g_steal_pointer(&error));
 			return;
 		}

@@ -273,3 +273,36 @@ relay_membership_end(RelayStore *store,
 	g_clear_pointer(&member->follow_back_id, g_free);
 	return relay_store_member_put(store, member, cancellable, error);
 }
+
+/**
+ * relay_membership_remove:
+ * @member: a member
+ * @origin: the node's public URL, for new activity ids
+ * @network_actor: (nullable): the actor of the member's network; %NULL when that network is
+ *	no longer configured
+ * @out_queued: (out) (optional): whether a Reject (or an Undo) was queued
+ *
+ * Removes @member for good, as blocks do: a pending or accepted member of a network we still
+ * have is told with relay_membership_end(); a rejected one, or one of a network gone, is
+ * just forgotten.
+ */
+gboolean
+relay_membership_remove(RelayStore *store,
+			RelayMember *member,
+			const gchar *origin,
+			const gchar *network_actor,
+			gint64 now_us,
+			gboolean *out_queued,
+			GCancellable *cancellable,
+			GError **error)
+{
+	gboolean tell = network_actor != NULL && member->state != RELAY_MEMBER_STATE_REJECTED;
+
+	if (out_queued != NULL)
+		*out_queued = tell;
+	if (!tell)
+		return relay_store_member_remove(
+			store, member->network, member->actor, cancellable, error);
+	return relay_membership_end(
+		store, member, origin, network_actor, TRUE, now_us, NULL, cancellable, error);
+}

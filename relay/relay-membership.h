@@ -50,5 +50,14 @@ relay_membership_end(RelayStore *store,
 		     gboolean *out_undo_sent,
 		     GCancellable *cancellable,
 		     GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+relay_membership_remove(RelayStore *store,
+			RelayMember *member,
+			const gchar *origin,
+			const gchar *network_actor,
+			gint64 now_us,
+			gboolean *out_queued,
+			GCancellable *cancellable,
+			GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

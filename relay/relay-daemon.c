@@ -515,13 +515,18 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 		self->listening = g_string_free(g_steal_pointer(&listening), FALSE);
 	}
 	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-	g_message("relay %s serving %s with %s storage at %s",
-		  PACKAGE_VERSION,
-		  relay_config_get_public_url(self->config),
-		  relay_store_get_backend_name(self->store),
-		  relay_store_get_location(self->store) != NULL
-			  ? relay_store_get_location(self->store)
-			  : "(memory)");
+	if (g_strcmp0(relay_store_get_backend_name(self->store), "memory") == 0 ||
+	    relay_store_get_location(self->store) == NULL)
+		g_message("relay %s serving %s with %s storage (nothing is kept on disk)",
+			  PACKAGE_VERSION,
+			  relay_config_get_public_url(self->config),
+			  relay_store_get_backend_name(self->store));
+	else
+		g_message("relay %s serving %s with %s storage at %s",
+			  PACKAGE_VERSION,
+			  relay_config_get_public_url(self->config),
+			  relay_store_get_backend_name(self->store),
+			  relay_store_get_location(self->store));
 	return TRUE;
 }
 

@@ -369,6 +369,16 @@ static const RelayConfigKey relay_config_keys[] = {
 	 "how to reach the network's admins (an address, a URL, an account), for the status page",
 	 RELAY_CONFIG_CHECK_NONE},
 	{RELAY_CONFIG_NETWORK_GROUP,
+	 "publish-blocks",
+	 RELAY_CONFIG_TYPE_BOOLEAN,
+	 "false",
+	 0,
+	 0,
+	 NULL,
+	 "publish the domains this network blocks at /networks/NAME/blocks (JSON, or Mastodon's "
+	 "CSV), for other operators",
+	 RELAY_CONFIG_CHECK_NONE},
+	{RELAY_CONFIG_NETWORK_GROUP,
 	 "join",
 	 RELAY_CONFIG_TYPE_ENUM,
 	 "open",
@@ -492,6 +502,7 @@ relay_network_config_copy(const RelayNetworkConfig *self)
 	copy->summary = g_strdup(self->summary);
 	copy->rules = g_strdupv(self->rules);
 	copy->contact = g_strdup(self->contact);
+	copy->publish_blocks = self->publish_blocks;
 	copy->join = self->join;
 	copy->hashtags = g_strdupv(self->hashtags);
 	copy->languages = g_strdupv(self->languages);
@@ -1346,6 +1357,7 @@ relay_config_build_network(RelayConfig *self, const gchar *group, const gchar *n
 	/* rules as written: trimmed, empty ones dropped */
 	network->rules = g_strdupv(relay_config_lookup(self, group, "rules")->list);
 	network->contact = g_strdup(relay_config_lookup(self, group, "contact")->string);
+	network->publish_blocks = relay_config_lookup(self, group, "publish-blocks")->boolean;
 	network->hashtags = relay_config_network_list(self, group, "hashtags", TRUE);
 	network->languages = relay_config_network_list(self, group, "languages", FALSE);
 	network->deny_keywords = relay_config_network_list(self, group, "deny-keywords", FALSE);

@@ -95,8 +95,9 @@ typedef struct {
 	gchar *name;
 	gchar *title;
 	gchar *summary;
-	gchar **rules;	/* NULL-terminated, possibly empty: shown on the status page */
-	gchar *contact; /* how to reach the admins; empty when not set */
+	gchar **rules;		 /* NULL-terminated, possibly empty: shown on the status page */
+	gchar *contact;		 /* how to reach the admins; empty when not set */
+	gboolean publish_blocks; /* its blocks are public at /networks/NAME/blocks */
 	RelayJoinPolicy join;
 	/* content filters (see relay-filter.c); NULL-terminated, possibly empty, lower case */
 	gchar **hashtags;      /* without the leading '#' */

@@ -13,7 +13,10 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "relay-actor.h"
+#include "relay-blocklist.h"
 #include "relay-discovery.h"
 #include "relay-server-private.h"
 
@@ -79,6 +82,164 @@ relay_routes_empty_collection(const gchar *id)
  * Serves what lies under a network's actor: "" (the actor), "inbox" (GET answers the actor),
  * "followers", "following" or "outbox"
  */
+/* GET /networks/NAME/blocks: the domains a network blocks, for other operators */
+typedef struct {
+	RelayServerRequest *request;
+	gchar *network;
+	gboolean csv;
+	GPtrArray *policies; /* (nullable): what storage had */
+} RelayRoutesBlocks;
+
+static void
+relay_routes_blocks_free(RelayRoutesBlocks *blocks)
+{
+	relay_server_request_free(blocks->request);
+	g_free(blocks->network);
+	g_clear_pointer(&blocks->policies, g_ptr_array_unref);
+	g_free(blocks);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayRoutesBlocks, relay_routes_blocks_free)
+
+static void
+relay_routes_blocks_run(RelayStore *store, GTask *task, gpointer data, GCancellable *cancellable)
+{
+	RelayRoutesBlocks *blocks = data;
+	g_autoptr(GError) error = NULL;
+
+	blocks->policies = relay_store_policy_list(store, cancellable, &error);
+	if (blocks->policies == NULL) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+static gchar *
+relay_routes_blocks_time(gint64 us)
+{
+	g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
+	return time != NULL ? g_date_time_format(time, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+}
+
+static GBytes *
+relay_routes_blocks_body(RelayRoutesBlocks *blocks)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonGenerator) generator = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GString) csv = g_string_new(RELAY_BLOCKLIST_HEADER "\n");
+	gsize length = 0;
+	gchar *text;
+
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < blocks->policies->len; i++) {
+		const RelayDomainPolicy *policy = g_ptr_array_index(blocks->policies, i);
+		g_autofree gchar *since = NULL;
+		if (policy->kind != RELAY_POLICY_KIND_BLOCK ||
+		    (policy->network != NULL && g_strcmp0(policy->network, blocks->network) != 0))
+			continue;
+		relay_blocklist_append_line(csv, policy->domain, "suspend", policy->reason);
+		since = relay_routes_blocks_time(policy->created_at_us);
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "domain");
+		json_builder_add_string_value(builder, policy->domain);
+		json_builder_set_member_name(builder, "severity");
+		json_builder_add_string_value(builder, "suspend");
+		json_builder_set_member_name(builder, "reason");
+		if (policy->reason != NULL)
+			json_builder_add_string_value(builder, policy->reason);
+		else
+			json_builder_add_null_value(builder);
+		json_builder_set_member_name(builder, "since");
+		json_builder_add_string_value(builder, since);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+	if (blocks->csv) {
+		length = csv->len;
+		return g_bytes_new_take(g_string_free(g_steal_pointer(&csv), FALSE), length);
+	}
+	root = json_builder_get_root(builder);
+	json_generator_set_root(generator, root);
+	text = json_generator_to_data(generator, &length);
+	return g_bytes_new_take(text, length);
+}
+
+static void
+relay_routes_blocks_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(RelayRoutesBlocks) blocks = user_data;
+	SoupServerMessage *msg = blocks->request->msg;
+	SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) body = NULL;
+	g_autofree gchar *hash = NULL;
+	g_autofree gchar *etag = NULL;
+	const gchar *if_none_match;
+
+	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "error");
+		json_builder_add_string_value(builder, "storage does not answer");
+		json_builder_end_object(builder);
+		relay_server_request_answer(
+			blocks->request, SOUP_STATUS_SERVICE_UNAVAILABLE, builder);
+		return;
+	}
+	body = relay_routes_blocks_body(blocks);
+	/* subscribers ask again on a schedule: an ETag spares them an unchanged list */
+	hash = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, body);
+	etag = g_strdup_printf("\"%.32s\"", hash);
+	soup_message_headers_replace(headers, "ETag", etag);
+	soup_message_headers_replace(headers, "Vary", "Accept");
+	soup_message_headers_replace(headers, "Cache-Control", "no-cache");
+	if_none_match = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+						     "If-None-Match");
+	if (if_none_match != NULL && strstr(if_none_match, etag) != NULL) {
+		g_autoptr(GBytes) empty = g_bytes_new_static("", 0);
+		relay_server_request_answer_bytes(
+			blocks->request, SOUP_STATUS_NOT_MODIFIED, NULL, empty);
+		return;
+	}
+	relay_server_request_answer_bytes(blocks->request,
+					  SOUP_STATUS_OK,
+					  blocks->csv ? "text/csv; charset=utf-8"
+						      : "application/json",
+					  body);
+}
+
+static void
+relay_routes_blocks(RelayServer *self, SoupServerMessage *msg, RelayNetwork *network)
+{
+	const RelayNetworkConfig *config = relay_network_get_config(network);
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	const gchar *accept = soup_message_headers_get_one(headers, "Accept");
+	RelayRoutesBlocks *blocks;
+
+	if (!config->publish_blocks) {
+		relay_server_set_error(
+			msg, SOUP_STATUS_NOT_FOUND, "this network does not publish its blocks");
+		return;
+	}
+	if (!relay_server_require_get(msg))
+		return;
+	blocks = g_new0(RelayRoutesBlocks, 1);
+	blocks->network = g_strdup(config->name);
+	/* Mastodon's CSV when asked for it, JSON otherwise */
+	blocks->csv = accept != NULL && strstr(accept, "text/csv") != NULL &&
+		      strstr(accept, "application/json") == NULL;
+	blocks->request = relay_server_request_new(self, msg);
+	relay_store_run_async(self->store,
+			      relay_routes_blocks_run,
+			      blocks,
+			      NULL,
+			      relay_routes_blocks,
+			      blocks->request->cancellable,
+			      relay_routes_blocks_cb,
+			      blocks);
+}
+
 static void
 relay_routes_network(RelayServer *self,
 		     SoupServerMessage *msg,
@@ -108,6 +269,10 @@ relay_routes_network(RelayServer *self,
 		relay_routes_set_bytes(msg,
 				       relay_routes_activity_content_type(msg),
 				       relay_network_get_actor_document(network));
+		return;
+	}
+	if (g_strcmp0(rest, "blocks") == 0) {
+		relay_routes_blocks(self, msg, network);
 		return;
 	}
 	if (g_strcmp0(rest, "followers") == 0 || g_strcmp0(rest, "following") == 0 ||
@@ -167,8 +332,10 @@ relay_routes_networks_cb(SoupServer *server,
 		relay_server_set_error(msg, SOUP_STATUS_NOT_FOUND, "not found");
 		return;
 	}
-	/* the default network has its own URLs; /networks/relay is not one of them */
-	if (g_strcmp0(parts[0], RELAY_CONFIG_DEFAULT_NETWORK) == 0) {
+	/* the default network has its own URLs; /networks/relay is not one of them, but for
+	 * its published blocks */
+	if (g_strcmp0(parts[0], RELAY_CONFIG_DEFAULT_NETWORK) == 0 &&
+	    g_strcmp0(parts[1], "blocks") != 0) {
 		relay_server_set_error(msg, SOUP_STATUS_NOT_FOUND, "no such network");
 		return;
 	}
@@ -390,6 +557,14 @@ relay_routes_nodeinfo_metadata(RelayServer *self, GPtrArray *domains)
 		json_builder_add_string_value(builder, relay_network_get_inbox_url(network));
 		json_builder_set_member_name(builder, "join");
 		json_builder_add_string_value(builder, relay_join_policy_to_string(config->join));
+		if (config->publish_blocks) {
+			g_autofree gchar *blocks =
+				g_strdup_printf("%s/networks/%s/blocks",
+						relay_config_get_public_url(self->config),
+						config->name);
+			json_builder_set_member_name(builder, "blocks");
+			json_builder_add_string_value(builder, blocks);
+		}
 		json_builder_end_object(builder);
 	}
 	json_builder_end_array(builder);

@@ -998,6 +998,92 @@ test_software(AdminFixture *fixture, gconstpointer user_data)
 	subscribe_mastodon(fixture, fixture->c);
 }
 
+/* GET @path of the node with @accept and @if_none_match (both nullable) */
+static GBytes *
+http_get(AdminFixture *fixture,
+	 const gchar *path,
+	 const gchar *accept,
+	 const gchar *if_none_match,
+	 SoupMessage **out_msg)
+{
+	g_autoptr(SoupSession) session = soup_session_new_with_options("timeout", 10, NULL);
+	g_autofree gchar *url = g_strdup_printf("%s%s", fixture->origin, path);
+	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+	g_autoptr(GError) error = NULL;
+	GBytes *body;
+
+	if (accept != NULL)
+		soup_message_headers_replace(
+			soup_message_get_request_headers(msg), "Accept", accept);
+	if (if_none_match != NULL)
+		soup_message_headers_replace(
+			soup_message_get_request_headers(msg), "If-None-Match", if_none_match);
+	body = soup_session_send_and_read(session, msg, NULL, &error);
+	g_assert_no_error(error);
+	*out_msg = g_steal_pointer(&msg);
+	return body;
+}
+
+/* a network with publish-blocks shows its blocks (node-wide ones included) as JSON or as
+ * Mastodon's CSV, with an ETag; one without answers 404; NodeInfo links the list */
+static void
+test_published_blocks(AdminFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(Cli) block =
+		cli(fixture, "block", "spam.example", "--reason", "spam, lots", NULL);
+	g_autoptr(SoupMessage) json_msg = NULL;
+	g_autoptr(SoupMessage) csv_msg = NULL;
+	g_autoptr(SoupMessage) again_msg = NULL;
+	g_autoptr(SoupMessage) quiet_msg = NULL;
+	g_autoptr(SoupMessage) nodeinfo_msg = NULL;
+	g_autoptr(GBytes) json = NULL;
+	g_autoptr(GBytes) csv = NULL;
+	g_autoptr(GBytes) again = NULL;
+	g_autoptr(GBytes) quiet = NULL;
+	g_autoptr(GBytes) nodeinfo = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *csv_text = NULL;
+	g_autofree gchar *nodeinfo_text = NULL;
+	g_autofree gchar *blocks_url = NULL;
+	JsonObject *entry;
+	const gchar *etag;
+
+	assert_ok(block);
+	json = http_get(fixture, "/networks/relay/blocks", NULL, NULL, &json_msg);
+	g_assert_cmpuint(soup_message_get_status(json_msg), ==, 200);
+	json_parser_load_from_data(
+		parser, g_bytes_get_data(json, NULL), (gssize)g_bytes_get_size(json), &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(
+		json_array_get_length(json_node_get_array(json_parser_get_root(parser))), ==, 1);
+	entry = json_array_get_object_element(json_node_get_array(json_parser_get_root(parser)), 0);
+	g_assert_cmpstr(json_object_get_string_member(entry, "domain"), ==, "spam.example");
+	g_assert_cmpstr(json_object_get_string_member(entry, "reason"), ==, "spam, lots");
+	g_assert_cmpstr(json_object_get_string_member(entry, "severity"), ==, "suspend");
+
+	csv = http_get(fixture, "/networks/relay/blocks", "text/csv", NULL, &csv_msg);
+	g_assert_cmpuint(soup_message_get_status(csv_msg), ==, 200);
+	csv_text = g_strndup(g_bytes_get_data(csv, NULL), g_bytes_get_size(csv));
+	assert_contains(csv_text,
+			"#domain,#severity,#reject_media,#reject_reports,#public_comment");
+	assert_contains(csv_text, "spam.example,suspend,");
+	assert_contains(csv_text, "\"spam, lots\"");
+
+	etag = soup_message_headers_get_one(soup_message_get_response_headers(json_msg), "ETag");
+	g_assert_nonnull(etag);
+	again = http_get(fixture, "/networks/relay/blocks", NULL, etag, &again_msg);
+	g_assert_cmpuint(soup_message_get_status(again_msg), ==, 304);
+
+	quiet = http_get(fixture, "/networks/quiet/blocks", NULL, NULL, &quiet_msg);
+	g_assert_cmpuint(soup_message_get_status(quiet_msg), ==, 404);
+
+	nodeinfo = http_get(fixture, "/nodeinfo/2.1", NULL, NULL, &nodeinfo_msg);
+	nodeinfo_text = g_strndup(g_bytes_get_data(nodeinfo, NULL), g_bytes_get_size(nodeinfo));
+	blocks_url = g_strdup_printf("\"blocks\":\"%s/networks/relay/blocks\"", fixture->origin);
+	assert_contains(nodeinfo_text, blocks_url);
+}
+
 static gchar *
 write_file(AdminFixture *fixture, const gchar *name, const gchar *contents)
 {
@@ -1407,6 +1493,9 @@ main(int argc, char **argv)
 	ADD("direction", NULL, test_direction);
 	ADD("block", NULL, test_block);
 	ADD("software", NULL, test_software);
+	ADD("published-blocks",
+	    "[network relay]\npublish-blocks = true\n[network quiet]\n",
+	    test_published_blocks);
 	ADD("blocks-import-export", NULL, test_blocks_import_export);
 	ADD("allow", "[network relay]\njoin = closed\n", test_allow);
 	ADD("networks",

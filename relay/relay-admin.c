@@ -842,6 +842,28 @@ relay_admin_block_run(RelayStore *store,
 static void
 relay_admin_add_policy(JsonBuilder *builder, const RelayDomainPolicy *policy);
 
+/* lifts a node-wide policy; "WHAT@subject is not blocked" when there is none */
+static gboolean
+relay_admin_remove_policy(RelayStore *store,
+			  const gchar *subject,
+			  RelayPolicyKind kind,
+			  const gchar *what,
+			  GCancellable *cancellable,
+			  GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+
+	if (relay_store_policy_remove(store, NULL, subject, kind, cancellable, &error_local))
+		return TRUE;
+	if (!g_error_matches(error_local, RELAY_STORE_ERROR, RELAY_STORE_ERROR_NOT_FOUND)) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	g_set_error(
+		error, RELAY_ERROR, RELAY_ERROR_NOT_FOUND, "%s%s is not blocked", what, subject);
+	return FALSE;
+}
+
 /* a software name as NodeInfo 2.x allows it: lower case letters, digits and - */
 static gchar *
 relay_admin_job_software(RelayAdminJob *job, GError **error)
@@ -938,23 +960,12 @@ relay_admin_software_unblock_run(RelayStore *store,
 {
 	g_autofree gchar *name = relay_admin_job_software(job, error);
 	g_autoptr(JsonBuilder) builder = json_builder_new();
-	g_autoptr(GError) error_local = NULL;
 
 	if (name == NULL)
 		return NULL;
-	if (!relay_store_policy_remove(
-		    store, NULL, name, RELAY_POLICY_KIND_SOFTWARE, cancellable, &error_local)) {
-		if (!g_error_matches(error_local, RELAY_STORE_ERROR, RELAY_STORE_ERROR_NOT_FOUND)) {
-			g_propagate_error(error, g_steal_pointer(&error_local));
-			return NULL;
-		}
-		g_set_error(error,
-			    RELAY_ERROR,
-			    RELAY_ERROR_NOT_FOUND,
-			    "software %s is not blocked",
-			    name);
+	if (!relay_admin_remove_policy(
+		    store, name, RELAY_POLICY_KIND_SOFTWARE, "software ", cancellable, error))
 		return NULL;
-	}
 	json_builder_begin_object(builder);
 	relay_admin_add_string(builder, "software", name);
 	job->summary =
@@ -963,24 +974,18 @@ relay_admin_software_unblock_run(RelayStore *store,
 }
 
 static JsonNode *
+relay_admin_list_policies(RelayStore *store,
+			  RelayPolicyKind kind,
+			  GCancellable *cancellable,
+			  GError **error);
+
+static JsonNode *
 relay_admin_software_list_run(RelayStore *store,
 			      RelayAdminJob *job,
 			      GCancellable *cancellable,
 			      GError **error)
 {
-	g_autoptr(JsonBuilder) builder = json_builder_new();
-	g_autoptr(GPtrArray) policies = relay_store_policy_list(store, cancellable, error);
-
-	if (policies == NULL)
-		return NULL;
-	json_builder_begin_array(builder);
-	for (guint i = 0; i < policies->len; i++) {
-		const RelayDomainPolicy *policy = g_ptr_array_index(policies, i);
-		if (policy->kind == RELAY_POLICY_KIND_SOFTWARE)
-			relay_admin_add_policy(builder, policy);
-	}
-	json_builder_end_array(builder);
-	return json_builder_get_root(builder);
+	return relay_admin_list_policies(store, RELAY_POLICY_KIND_SOFTWARE, cancellable, error);
 }
 
 static JsonNode *
@@ -991,19 +996,12 @@ relay_admin_unblock_run(RelayStore *store,
 {
 	g_autofree gchar *domain = relay_admin_job_policy_domain(job, error);
 	g_autoptr(JsonBuilder) builder = json_builder_new();
-	g_autoptr(GError) error_local = NULL;
 
 	if (domain == NULL)
 		return NULL;
-	if (!relay_store_policy_remove(
-		    store, NULL, domain, RELAY_POLICY_KIND_BLOCK, cancellable, &error_local)) {
-		if (!g_error_matches(error_local, RELAY_STORE_ERROR, RELAY_STORE_ERROR_NOT_FOUND)) {
-			g_propagate_error(error, g_steal_pointer(&error_local));
-			return NULL;
-		}
-		g_set_error(error, RELAY_ERROR, RELAY_ERROR_NOT_FOUND, "%s is not blocked", domain);
+	if (!relay_admin_remove_policy(
+		    store, domain, RELAY_POLICY_KIND_BLOCK, "", cancellable, error))
 		return NULL;
-	}
 	json_builder_begin_object(builder);
 	relay_admin_add_string(builder, "domain", domain);
 	job->summary = g_strdup_printf(
@@ -1026,11 +1024,12 @@ relay_admin_add_policy(JsonBuilder *builder, const RelayDomainPolicy *policy)
 	json_builder_end_object(builder);
 }
 
+/* the node's policies of one kind, as a JSON array */
 static JsonNode *
-relay_admin_blocks_list_run(RelayStore *store,
-			    RelayAdminJob *job,
-			    GCancellable *cancellable,
-			    GError **error)
+relay_admin_list_policies(RelayStore *store,
+			  RelayPolicyKind kind,
+			  GCancellable *cancellable,
+			  GError **error)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 	g_autoptr(GPtrArray) policies = relay_store_policy_list(store, cancellable, error);
@@ -1040,11 +1039,20 @@ relay_admin_blocks_list_run(RelayStore *store,
 	json_builder_begin_array(builder);
 	for (guint i = 0; i < policies->len; i++) {
 		const RelayDomainPolicy *policy = g_ptr_array_index(policies, i);
-		if (policy->kind == RELAY_POLICY_KIND_BLOCK)
+		if (policy->kind == kind)
 			relay_admin_add_policy(builder, policy);
 	}
 	json_builder_end_array(builder);
 	return json_builder_get_root(builder);
+}
+
+static JsonNode *
+relay_admin_blocks_list_run(RelayStore *store,
+			    RelayAdminJob *job,
+			    GCancellable *cancellable,
+			    GError **error)
+{
+	return relay_admin_list_policies(store, RELAY_POLICY_KIND_BLOCK, cancellable, error);
 }
 
 static JsonNode *

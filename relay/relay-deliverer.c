@@ -17,27 +17,17 @@
  *    RETRY, unattempted) at the time the host should be able to take them;
  *  - sign: on a pool of worker threads (one per core by default), because an RSA-2048
  *    signature costs as much CPU as a whole keep-alive POST;
- *  - POST: through one SoupSession, body shared with the row (no copy), one total deadline;
+ *  - POST: through the delivery client (federation/relay-http-client.c): per-host kept-alive
+ *    connections, head and body (the row's bytes, no copy) in one writev, one total deadline;
  *  - settle: outcomes are grouped and settled in one store call whenever the previous one is
  *    done, so the settle batch grows with the load (group commit).
  *
- * Keep-alive. A libsoup 3.2 session posting deliveries opened a new connection per POST, for two
- * reasons, both fixed here:
- *  - it never sends a request whose method is not idempotent (POST) on an existing connection:
- *    soup_connection_manager_get_connection_locked() sets need_new_connection unless the
- *    message has SOUP_MESSAGE_IDEMPOTENT, skips every idle connection, and at max-conns-per-host
- *    closes an idle one to open a new one. Deliveries are safe to repeat (receivers deduplicate
- *    by activity id, and the queue is at-least-once anyway), so they carry the flag;
- *  - a connection is only put back as idle once the response body was read to its end: closing
- *    the response stream unread (even an empty 202) goes through
- *    soup_client_message_io_http1_skip(), which jumps to FINISHING without passing BODY_DONE,
- *    the only place is_reusable becomes TRUE again, so the connection is dropped. The engine
- *    reads each answer to its end (a few kilobytes at most; a longer one costs its connection).
- * Either alone still gives one connection per POST; both give max-conns-per-host connections in
- * all (tests/deliverer-test.c counts them). libsoup restarts a request that meets a connection
- * the server closed while idle only for idempotent *methods* (request_is_restartable() checks
- * the method, not the flag), so the engine resends such a POST once itself; the idle timeout is
- * kept below the usual server keep-alive timeouts to make that race rare.
+ * Keep-alive: every POST to a host goes on a connection kept from the last one when there is
+ * one (tests/deliverer-test.c counts them); a POST that meets a connection the server closed
+ * while idle is sent once more on a new connection (deliveries are safe to repeat: receivers
+ * deduplicate by activity id, and the queue is at-least-once anyway). The idle timeout is kept
+ * below the usual server keep-alive timeouts to make that race rare. libsoup is not used here:
+ * per POST it cost as much CPU as the signature (see relay-http-client.c).
  *
  * Outcomes: 2xx done; 400/401/403/404/410/422 and every other 3xx/4xx but 408/429 failed for
  * good; 408, 429, 5xx and transport errors retried after an exponential backoff with jitter,
@@ -63,6 +53,7 @@
 #include "relay-address-guard.h"
 #include "relay-deliverer-private.h"
 #include "relay-fed-error.h"
+#include "relay-http-client.h"
 #include "relay-http-request.h"
 #include "relay-log.h"
 #include "relay-network.h"
@@ -87,9 +78,6 @@
 #define RELAY_DELIVERER_LEASE_TIMEOUTS 6
 /* a healthy idle host is forgotten after this long */
 #define RELAY_DELIVERER_HOST_IDLE_US (600 * G_USEC_PER_SEC)
-/* answers are read to their end so their connection is reused; longer ones are dropped */
-#define RELAY_DELIVERER_READ_CHUNK	 4096
-#define RELAY_DELIVERER_MAX_ANSWER_BYTES (64 * 1024)
 /* retries due sooner than this are polled for at their time; later ones by the 1 s poll */
 #define RELAY_DELIVERER_RETRY_TRACK_US (60 * G_USEC_PER_SEC)
 /* how many digits of a Retry-After in seconds are read (more is capped anyway) */
@@ -102,12 +90,8 @@ struct _RelayDeliverer {
 	gchar *tls_ca_file;
 	gchar *user_agent;
 	gchar *claimer;
-	GHashTable *networks; /* (nullable) (element-type utf8 RelayNetwork) */
-	/* hosts are spread over several sessions: libsoup 3.2 looks at every connection of a
-	 * session (a recv() on each idle one) each time it sends a message, so one session with a
-	 * kept-alive connection to each of a thousand members costs a thousand system calls a
-	 * delivery */
-	GPtrArray *sessions; /* (element-type SoupSession) */
+	GHashTable *networks;	 /* (nullable) (element-type utf8 RelayNetwork) */
+	RelayHttpClient *client; /* kept-alive connections to the members' hosts */
 	GThreadPool *sign_pool;
 	RelayDelivererSignHook sign_hook;
 	gpointer sign_hook_data;
@@ -178,16 +162,12 @@ typedef struct {
 	RelayDelivererJobState state;
 	RelayDelivery *delivery;
 	RelayNetwork *network;
-	SoupSession *session;
-	SoupMessage *msg;
-	GInputStream *stream;
-	guint8 *buffer; /* (nullable): where the answer's body is read, and dropped */
-	gsize answer_bytes;
+	RelayHttpClient *client;
+	RelayHttpRequest *request; /* signed on a worker, then posted */
 	GCancellable *cancellable;
 	guint deadline_id;
 	gboolean timed_out;
 	gboolean aborted;      /* cancelled by stop: no outcome, the row stays claimed */
-	gboolean resent;       /* sent again after its connection was found closed */
 	gboolean local;	       /* failed before the POST, for reasons of ours */
 	gboolean refused;      /* failed before the POST, for good */
 	guint status;	       /* 0 until the response headers came */
@@ -208,8 +188,6 @@ static void
 relay_deliverer_defer(RelayDeliverer *self, RelayDelivery *delivery, gint64 due_us);
 static void
 relay_deliverer_poll_arm(RelayDeliverer *self);
-static void
-relay_deliverer_job_read(RelayDelivererJob *job);
 
 /* options */
 
@@ -288,51 +266,23 @@ relay_deliverer_lease_us(RelayDeliverer *self)
 	return (gint64)lease_s * G_USEC_PER_SEC;
 }
 
-/* how many sessions the hosts are spread over (see RelayDeliverer.sessions) */
-#define RELAY_DELIVERER_SESSIONS 64
-
-/* a session, or %NULL when the CA file does not load */
-static SoupSession *
-relay_deliverer_session_new(const RelayDelivererOptions *options, GError **error)
+/* a delivery client, or %NULL when the CA file does not load */
+static RelayHttpClient *
+relay_deliverer_client_new(const RelayDelivererOptions *options, GError **error)
 {
-	g_autoptr(SoupSession) session = NULL;
-	guint per_host = MAX(options->max_connections_per_host, 1);
-	guint max_conns = MAX(options->max_in_flight, per_host);
 	struct rlimit files = {0};
+	guint max_idle = 65536;
 
-	/* max-conns counts idle connections too: libsoup closes an idle one to open another past
-	 * it. A relay delivers to every member in turn, so keep-alive only works when every
-	 * member's connection can stay open: the sessions share half the file descriptors */
+	/* a relay delivers to every member in turn, so keep-alive only works when every member's
+	 * connection can stay open: idle connections may take half the file descriptors */
 	if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY)
-		max_conns = MAX(max_conns,
-				(guint)MIN(files.rlim_cur / 2, 65536) / RELAY_DELIVERER_SESSIONS);
-	else
-		max_conns = MAX(max_conns, 65536 / RELAY_DELIVERER_SESSIONS);
-
-	/* no proxy, as for fetches (the SSRF guard checks the addresses connected to) */
-	session = soup_session_new_with_options("user-agent",
-						options->user_agent,
-						"timeout",
-						MAX(options->timeout_s, 1),
-						"idle-timeout",
-						RELAY_DELIVERER_IDLE_TIMEOUT_S,
-						"max-conns-per-host",
-						per_host,
-						"max-conns",
-						max_conns,
-						"proxy-resolver",
-						NULL,
-						NULL);
-	if (options->tls_ca_file != NULL) {
-		g_autoptr(GTlsDatabase) database =
-			g_tls_file_database_new(options->tls_ca_file, error);
-		if (database == NULL) {
-			g_prefix_error(error, "tls-ca-file %s: ", options->tls_ca_file);
-			return NULL;
-		}
-		soup_session_set_tls_database(session, database);
-	}
-	return g_steal_pointer(&session);
+		max_idle = (guint)MIN(files.rlim_cur / 2, 65536);
+	return relay_http_client_new(options->user_agent,
+				     options->tls_ca_file,
+				     MAX(options->timeout_s, 1),
+				     RELAY_DELIVERER_IDLE_TIMEOUT_S,
+				     MAX(max_idle, options->max_in_flight),
+				     error);
 }
 
 /* retry arithmetic */
@@ -815,10 +765,8 @@ relay_deliverer_job_free(RelayDelivererJob *job)
 	g_clear_handle_id(&job->deadline_id, g_source_remove);
 	g_clear_pointer(&job->delivery, relay_delivery_free);
 	g_clear_object(&job->network);
-	g_clear_object(&job->session);
-	g_clear_object(&job->msg);
-	g_clear_object(&job->stream);
-	g_free(job->buffer);
+	g_clear_object(&job->client);
+	g_clear_pointer(&job->request, relay_http_request_free);
 	g_clear_object(&job->cancellable);
 	g_clear_error(&job->error);
 	g_clear_object(&job->self);
@@ -967,87 +915,13 @@ relay_deliverer_job_deadline_cb(gpointer user_data)
 }
 
 static void
-relay_deliverer_job_closed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	RelayDelivererJob *job = user_data;
-
-	/* a body that could not be read to its end only costs the connection */
-	g_input_stream_close_finish(G_INPUT_STREAM(source), res, NULL);
-	relay_deliverer_job_complete(job);
-}
-
-static void
-relay_deliverer_job_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	RelayDelivererJob *job = user_data;
-	gssize read = g_input_stream_read_finish(G_INPUT_STREAM(source), res, NULL);
-
-	if (read > 0 && job->answer_bytes + (gsize)read <= RELAY_DELIVERER_MAX_ANSWER_BYTES) {
-		job->answer_bytes += (gsize)read;
-		relay_deliverer_job_read(job);
-		return;
-	}
-	/* at the end (reusable), or failed or too long (the connection is dropped) */
-	g_input_stream_close_async(job->stream,
-				   G_PRIORITY_DEFAULT,
-				   job->cancellable,
-				   relay_deliverer_job_closed_cb,
-				   job);
-}
-
-static void
-relay_deliverer_job_read(RelayDelivererJob *job)
-{
-	g_input_stream_read_async(job->stream,
-				  job->buffer,
-				  RELAY_DELIVERER_READ_CHUNK,
-				  G_PRIORITY_DEFAULT,
-				  job->cancellable,
-				  relay_deliverer_job_read_cb,
-				  job);
-}
-
-/* a connection closed under a request that got no answer: the keep-alive race */
-static gboolean
-relay_deliverer_error_is_closed(const GError *error)
-{
-	return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) ||
-	       g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
-	       g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
-}
-
-static SoupMessage *
-relay_deliverer_message_new(GUri *uri, GBytes *body)
-{
-	SoupMessage *msg = soup_message_new_from_uri(SOUP_METHOD_POST, uri);
-
-	/* the body is the row's GBytes: libsoup streams it without a copy */
-	soup_message_set_request_body_from_bytes(msg, RELAY_DELIVERER_CONTENT_TYPE, body);
-	/* reuse keep-alive connections: see the top of this file */
-	soup_message_add_flags(msg, SOUP_MESSAGE_IDEMPOTENT | SOUP_MESSAGE_NO_REDIRECT);
-	soup_message_headers_replace(
-		soup_message_get_request_headers(msg), "Accept", RELAY_DELIVERER_CONTENT_TYPE);
-	return msg;
-}
-
-static void
-relay_deliverer_copy_header_cb(const char *name, const char *value, gpointer user_data)
-{
-	soup_message_headers_replace(user_data, name, value);
-}
-
-static void
 relay_deliverer_job_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data);
 
 static void
 relay_deliverer_job_send(RelayDelivererJob *job)
 {
-	soup_session_send_async(job->session,
-				job->msg,
-				G_PRIORITY_DEFAULT,
-				job->cancellable,
-				relay_deliverer_job_sent_cb,
-				job);
+	relay_http_client_post_async(
+		job->client, job->request, job->cancellable, relay_deliverer_job_sent_cb, job);
 }
 
 static void
@@ -1055,42 +929,19 @@ relay_deliverer_job_sent_cb(GObject *source, GAsyncResult *res, gpointer user_da
 {
 	RelayDelivererJob *job = user_data;
 	GError *error = NULL;
-	const gchar *retry_after;
+	g_autofree gchar *retry_after = NULL;
 
-	job->stream = soup_session_send_finish(SOUP_SESSION(source), res, &error);
-	if (job->stream == NULL) {
-		if (!job->resent && !job->timed_out && !job->aborted &&
-		    relay_deliverer_error_is_closed(error)) {
-			/* same signed headers on a fresh message: the signature still holds */
-			g_autoptr(SoupMessage) again = relay_deliverer_message_new(
-				soup_message_get_uri(job->msg), job->delivery->body);
-
-			g_debug("delivery %" G_GINT64_FORMAT " to %s: %s, sending again",
-				job->delivery->id,
-				job->delivery->host,
-				error->message);
-			g_error_free(error);
-			soup_message_headers_foreach(soup_message_get_request_headers(job->msg),
-						     relay_deliverer_copy_header_cb,
-						     soup_message_get_request_headers(again));
-			g_set_object(&job->msg, again);
-			job->resent = TRUE;
-			relay_deliverer_job_send(job);
-			return;
-		}
+	if (!relay_http_client_post_finish(
+		    RELAY_HTTP_CLIENT(source), res, &job->status, &retry_after, &error)) {
+		job->status = 0;
 		job->error = error;
 		relay_deliverer_job_complete(job);
 		return;
 	}
-	job->status = soup_message_get_status(job->msg);
-	retry_after = soup_message_headers_get_one(soup_message_get_response_headers(job->msg),
-						   "Retry-After");
 	if (retry_after == NULL || !relay_deliverer_parse_retry_after(
 					   retry_after, g_get_real_time(), &job->retry_after_us))
 		job->retry_after_us = -1;
-	/* read the body to its end, so the connection serves the next POST (see the top) */
-	job->buffer = g_malloc(RELAY_DELIVERER_READ_CHUNK);
-	relay_deliverer_job_read(job);
+	relay_deliverer_job_complete(job);
 }
 
 static void
@@ -1131,7 +982,7 @@ relay_deliverer_sign_worker_cb(gpointer data, gpointer user_data)
 	RelaySigner *signer = relay_network_get_signer(job->network);
 	g_autoptr(GError) error = NULL;
 
-	if (!relay_signer_sign_message(signer, job->msg, job->delivery->body, &error)) {
+	if (!relay_signer_sign_request(signer, RELAY_SIGNER_SCHEME_CAVAGE, job->request, &error)) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
@@ -1189,13 +1040,13 @@ relay_deliverer_job_start(RelayDeliverer *self, RelayDelivererHost *host, RelayD
 	RelayDelivererJob *job = g_new0(RelayDelivererJob, 1);
 	g_autoptr(GTask) task = NULL;
 	g_autoptr(GUri) uri = NULL;
+	g_autofree gchar *target = NULL;
 	g_autoptr(GError) error = NULL;
 	RelayNetwork *network = NULL;
 
 	job->self = g_object_ref(self);
 	job->delivery = delivery;
-	job->session = g_object_ref(g_ptr_array_index(
-		self->sessions, g_str_hash(delivery->host) % self->sessions->len));
+	job->client = g_object_ref(self->client);
 	job->cancellable = g_cancellable_new();
 	job->retry_after_us = -1;
 	job->state = RELAY_DELIVERER_JOB_SIGNING;
@@ -1221,7 +1072,12 @@ relay_deliverer_job_start(RelayDeliverer *self, RelayDelivererHost *host, RelayD
 		relay_deliverer_job_fail(job, g_steal_pointer(&error));
 		return;
 	}
-	job->msg = relay_deliverer_message_new(uri, delivery->body);
+	target = g_uri_to_string(uri);
+	job->request = relay_http_request_new("POST", target);
+	relay_http_request_add_header(job->request, "Content-Type", RELAY_DELIVERER_CONTENT_TYPE);
+	relay_http_request_add_header(job->request, "Accept", RELAY_DELIVERER_CONTENT_TYPE);
+	/* the body is the row's GBytes: written from there, without a copy */
+	relay_http_request_set_body(job->request, delivery->body);
 
 	/*
 	 * No source object: the worker drops its reference to the task after returning it, so the
@@ -1669,17 +1525,15 @@ relay_deliverer_set_options(RelayDeliverer *self,
 			    const RelayDelivererOptions *options,
 			    GError **error)
 {
-	g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func(g_object_unref);
+	g_autoptr(RelayHttpClient) client = NULL;
 
 	g_return_val_if_fail(RELAY_IS_DELIVERER(self), FALSE);
-	for (guint i = 0; i < RELAY_DELIVERER_SESSIONS; i++) {
-		SoupSession *session = relay_deliverer_session_new(options, error);
-		if (session == NULL)
-			return FALSE;
-		g_ptr_array_add(sessions, session);
-	}
-	g_clear_pointer(&self->sessions, g_ptr_array_unref);
-	self->sessions = g_steal_pointer(&sessions);
+	client = relay_deliverer_client_new(options, error);
+	if (client == NULL)
+		return FALSE;
+	if (self->client != NULL)
+		relay_http_client_close_idle(self->client);
+	g_set_object(&self->client, client);
 	self->options = *options;
 	g_free(self->tls_ca_file);
 	self->tls_ca_file = g_strdup(options->tls_ca_file);
@@ -2094,9 +1948,9 @@ relay_deliverer_dispose(GObject *object)
 	g_clear_handle_id(&self->stop_grace_id, g_source_remove);
 	if (self->sign_pool != NULL)
 		g_thread_pool_free(g_steal_pointer(&self->sign_pool), FALSE, TRUE);
-	for (guint i = 0; self->sessions != NULL && i < self->sessions->len; i++)
-		soup_session_abort(g_ptr_array_index(self->sessions, i));
-	g_clear_pointer(&self->sessions, g_ptr_array_unref);
+	if (self->client != NULL)
+		relay_http_client_close_idle(self->client);
+	g_clear_object(&self->client);
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	G_OBJECT_CLASS(relay_deliverer_parent_class)->dispose(object);
 }

@@ -381,7 +381,8 @@ relay_http_op_write(RelayHttpOp *op)
 		}
 		op->written += written;
 	}
-	relay_http_op_read(op);
+	/* the answer cannot be there yet: wait for it rather than try a read */
+	relay_http_op_wait(op, TRUE);
 }
 
 static gboolean

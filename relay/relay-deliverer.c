@@ -93,6 +93,15 @@ struct _RelayDeliverer {
 	GHashTable *networks;	 /* (nullable) (element-type utf8 RelayNetwork) */
 	RelayHttpClient *client; /* kept-alive connections to the members' hosts */
 	GThreadPool *sign_pool;
+	GMainContext *context;
+	/* jobs the signing threads are done with, handed back to the main context in batches:
+	 * one wake-up for all that were signed since the last one */
+	GMutex signed_lock;
+	GQueue signed_jobs; /* (element-type RelayDelivererJob) */
+	gboolean signed_scheduled;
+	/* POSTs in flight by deadline, earliest first, and one timer for the earliest */
+	GQueue deadlines; /* (element-type RelayDelivererJob) */
+	GSource *deadline_source;
 	RelayDelivererSignHook sign_hook;
 	gpointer sign_hook_data;
 	GHashTable *hosts; /* (element-type utf8 RelayDelivererHost) */
@@ -165,7 +174,8 @@ typedef struct {
 	RelayHttpClient *client;
 	RelayHttpRequest *request; /* signed on a worker, then posted */
 	GCancellable *cancellable;
-	guint deadline_id;
+	gint64 deadline_us;  /* monotonic */
+	GList deadline_link; /* in RelayDeliverer.deadlines while posted */
 	gboolean timed_out;
 	gboolean aborted;      /* cancelled by stop: no outcome, the row stays claimed */
 	gboolean local;	       /* failed before the POST, for reasons of ours */
@@ -759,10 +769,89 @@ relay_deliverer_host_failed(RelayDeliverer *self, RelayDelivererHost *host, gint
 
 /* jobs */
 
+/* deadlines */
+
+/* g_source_set_ready_time() wakes the context up (a write() each time): the timer is only
+ * moved sooner, or at its firing; firing early for a deadline already gone costs less */
+static void
+relay_deliverer_deadline_arm(RelayDeliverer *self, gboolean fired)
+{
+	RelayDelivererJob *first = g_queue_peek_head(&self->deadlines);
+	gint64 ready_us;
+
+	if (self->deadline_source == NULL)
+		return;
+	ready_us = g_source_get_ready_time(self->deadline_source);
+	if (first == NULL) {
+		if (fired && ready_us != -1)
+			g_source_set_ready_time(self->deadline_source, -1);
+		return;
+	}
+	if (fired || ready_us == -1 || ready_us > first->deadline_us)
+		g_source_set_ready_time(self->deadline_source, first->deadline_us);
+}
+
+static void
+relay_deliverer_deadline_remove(RelayDeliverer *self, RelayDelivererJob *job)
+{
+	if (job->deadline_link.data == NULL)
+		return;
+	/* a later earliest deadline only makes the timer fire early, for nothing */
+	g_queue_unlink(&self->deadlines, &job->deadline_link);
+	job->deadline_link.data = NULL;
+}
+
+static void
+relay_deliverer_deadline_add(RelayDeliverer *self, RelayDelivererJob *job, gint64 deadline_us)
+{
+	GList *after = self->deadlines.tail;
+
+	job->deadline_us = deadline_us;
+	job->deadline_link.data = job;
+	/* deadlines come in order unless the timeout was changed: from the tail, mostly at once */
+	while (after != NULL && ((RelayDelivererJob *)after->data)->deadline_us > deadline_us)
+		after = after->prev;
+	if (after == NULL)
+		g_queue_push_head_link(&self->deadlines, &job->deadline_link);
+	else
+		g_queue_insert_after_link(&self->deadlines, after, &job->deadline_link);
+	if (self->deadlines.head == &job->deadline_link)
+		relay_deliverer_deadline_arm(self, FALSE);
+}
+
+static gboolean
+relay_deliverer_deadline_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	return callback(user_data);
+}
+
+static GSourceFuncs relay_deliverer_deadline_funcs = {
+	.dispatch = relay_deliverer_deadline_dispatch,
+};
+
+/* cancels the POSTs past their deadline */
+static gboolean
+relay_deliverer_deadline_cb(gpointer user_data)
+{
+	RelayDeliverer *self = user_data;
+	gint64 now_us = g_get_monotonic_time();
+	RelayDelivererJob *job;
+
+	while ((job = g_queue_peek_head(&self->deadlines)) != NULL && job->deadline_us <= now_us) {
+		relay_deliverer_deadline_remove(self, job);
+		job->timed_out = TRUE;
+		g_cancellable_cancel(job->cancellable);
+	}
+	relay_deliverer_deadline_arm(self, TRUE);
+	return G_SOURCE_CONTINUE;
+}
+
+/* jobs */
+
 static void
 relay_deliverer_job_free(RelayDelivererJob *job)
 {
-	g_clear_handle_id(&job->deadline_id, g_source_remove);
+	relay_deliverer_deadline_remove(job->self, job);
 	g_clear_pointer(&job->delivery, relay_delivery_free);
 	g_clear_object(&job->network);
 	g_clear_object(&job->client);
@@ -875,7 +964,7 @@ relay_deliverer_job_complete(RelayDelivererJob *job)
 	RelayDeliverer *self = g_object_ref(job->self);
 	RelayDelivererHost *host = relay_deliverer_host_get(self, job->delivery->host);
 
-	g_clear_handle_id(&job->deadline_id, g_source_remove);
+	relay_deliverer_deadline_remove(self, job);
 	if (job->state == RELAY_DELIVERER_JOB_SENDING) {
 		host->sending--;
 		self->sending--;
@@ -901,17 +990,6 @@ relay_deliverer_job_complete(RelayDelivererJob *job)
 	relay_deliverer_claim_maybe(self);
 	relay_deliverer_check_stopped(self);
 	g_object_unref(self);
-}
-
-static gboolean
-relay_deliverer_job_deadline_cb(gpointer user_data)
-{
-	RelayDelivererJob *job = user_data;
-
-	job->deadline_id = 0;
-	job->timed_out = TRUE;
-	g_cancellable_cancel(job->cancellable);
-	return G_SOURCE_REMOVE;
 }
 
 static void
@@ -944,17 +1022,14 @@ relay_deliverer_job_sent_cb(GObject *source, GAsyncResult *res, gpointer user_da
 	relay_deliverer_job_complete(job);
 }
 
+/* a signed job (or one that failed to sign) waits for a free connection to its host */
 static void
-relay_deliverer_sign_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+relay_deliverer_job_signed(RelayDeliverer *self, RelayDelivererJob *job)
 {
-	RelayDelivererJob *job = user_data;
-	RelayDeliverer *self = job->self;
 	RelayDelivererHost *host;
-	GError *error = NULL;
 
-	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
-		g_prefix_error(&error, "signing: ");
-		job->error = error;
+	if (job->error != NULL) {
+		g_prefix_error(&job->error, "signing: ");
 		job->local = TRUE;
 		relay_deliverer_job_complete(job);
 		return;
@@ -968,27 +1043,63 @@ relay_deliverer_sign_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	job->state = RELAY_DELIVERER_JOB_READY;
 	g_queue_push_tail(&host->ready, job);
 	relay_deliverer_host_pump(self, host);
-	relay_deliverer_settle_flush(self);
-	relay_deliverer_check_stopped(self);
 }
 
-/* runs on a signing thread: the message is touched by nobody else until it returns */
+/* on the main context: takes every job signed since the last call */
+static gboolean
+relay_deliverer_signed_cb(gpointer user_data)
+{
+	RelayDeliverer *self = user_data;
+	GQueue jobs = G_QUEUE_INIT;
+	RelayDelivererJob *job;
+
+	g_mutex_lock(&self->signed_lock);
+	jobs = self->signed_jobs;
+	g_queue_init(&self->signed_jobs);
+	self->signed_scheduled = FALSE;
+	g_mutex_unlock(&self->signed_lock);
+	while ((job = g_queue_pop_head(&jobs)) != NULL)
+		relay_deliverer_job_signed(self, job);
+	relay_deliverer_settle_flush(self);
+	relay_deliverer_claim_maybe(self);
+	relay_deliverer_check_stopped(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* on a signing thread: hands @job back to the main context */
+static void
+relay_deliverer_signed_push(RelayDeliverer *self, RelayDelivererJob *job)
+{
+	gboolean wake;
+
+	g_mutex_lock(&self->signed_lock);
+	g_queue_push_tail(&self->signed_jobs, job);
+	wake = !self->signed_scheduled;
+	self->signed_scheduled = TRUE;
+	g_mutex_unlock(&self->signed_lock);
+	if (wake) {
+		/* the job holds the engine, so it is alive here; the source holds it from now on */
+		g_autoptr(GSource) source = g_idle_source_new();
+		g_source_set_priority(source, G_PRIORITY_DEFAULT);
+		g_source_set_callback(
+			source, relay_deliverer_signed_cb, g_object_ref(self), g_object_unref);
+		g_source_attach(source, self->context);
+	}
+}
+
+/* runs on a signing thread: the request is touched by nobody else until it is handed back */
 static void
 relay_deliverer_sign_worker_cb(gpointer data, gpointer user_data)
 {
-	g_autoptr(GTask) task = G_TASK(data);
-	RelayDelivererJob *job = g_task_get_task_data(task);
+	RelayDelivererJob *job = data;
 	RelayDeliverer *self = job->self;
 	RelaySigner *signer = relay_network_get_signer(job->network);
-	g_autoptr(GError) error = NULL;
 
-	if (!relay_signer_sign_request(signer, RELAY_SIGNER_SCHEME_CAVAGE, job->request, &error)) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	if (self->sign_hook != NULL)
+	if (relay_signer_sign_request(
+		    signer, RELAY_SIGNER_SCHEME_CAVAGE, job->request, &job->error) &&
+	    self->sign_hook != NULL)
 		self->sign_hook(job->delivery, self->sign_hook_data);
-	g_task_return_boolean(task, TRUE);
+	relay_deliverer_signed_push(self, job);
 }
 
 /* checks the inbox URL: %FALSE with @error when it can never be delivered to */
@@ -1038,7 +1149,6 @@ static void
 relay_deliverer_job_start(RelayDeliverer *self, RelayDelivererHost *host, RelayDelivery *delivery)
 {
 	RelayDelivererJob *job = g_new0(RelayDelivererJob, 1);
-	g_autoptr(GTask) task = NULL;
 	g_autoptr(GUri) uri = NULL;
 	g_autofree gchar *target = NULL;
 	g_autoptr(GError) error = NULL;
@@ -1078,18 +1188,9 @@ relay_deliverer_job_start(RelayDeliverer *self, RelayDelivererHost *host, RelayD
 	relay_http_request_add_header(job->request, "Accept", RELAY_DELIVERER_CONTENT_TYPE);
 	/* the body is the row's GBytes: written from there, without a copy */
 	relay_http_request_set_body(job->request, delivery->body);
-
-	/*
-	 * No source object: the worker drops its reference to the task after returning it, so the
-	 * task may be finalized on the worker thread, and it must not hold the last reference to
-	 * the engine there. The job, freed on the main context, holds that reference.
-	 */
-	task = g_task_new(NULL, NULL, relay_deliverer_sign_cb, job);
-	g_task_set_source_tag(task, relay_deliverer_job_start);
-	g_task_set_task_data(task, job, NULL);
-	if (!g_thread_pool_push(self->sign_pool, g_object_ref(task), &error)) {
-		g_object_unref(task);
-		g_task_return_error(task, g_steal_pointer(&error));
+	if (!g_thread_pool_push(self->sign_pool, job, &error)) {
+		job->local = TRUE;
+		relay_deliverer_job_fail(job, g_steal_pointer(&error));
 	}
 }
 
@@ -1163,9 +1264,10 @@ relay_deliverer_job_post(RelayDeliverer *self, RelayDelivererHost *host, RelayDe
 	host->sending++;
 	self->sending++;
 	job->sent_us = g_get_monotonic_time();
-	job->deadline_id = g_timeout_add((guint)MIN(self->options.timeout_s, 3600) * 1000,
-					 relay_deliverer_job_deadline_cb,
-					 job);
+	relay_deliverer_deadline_add(self,
+				     job,
+				     job->sent_us + (gint64)MIN(self->options.timeout_s, 3600) *
+							    G_USEC_PER_SEC);
 	relay_deliverer_job_send(job);
 }
 
@@ -1948,6 +2050,10 @@ relay_deliverer_dispose(GObject *object)
 	g_clear_handle_id(&self->stop_grace_id, g_source_remove);
 	if (self->sign_pool != NULL)
 		g_thread_pool_free(g_steal_pointer(&self->sign_pool), FALSE, TRUE);
+	if (self->deadline_source != NULL) {
+		g_source_destroy(self->deadline_source);
+		g_clear_pointer(&self->deadline_source, g_source_unref);
+	}
 	if (self->client != NULL)
 		relay_http_client_close_idle(self->client);
 	g_clear_object(&self->client);
@@ -1968,6 +2074,8 @@ relay_deliverer_finalize(GObject *object)
 	g_free(self->claimer);
 	g_free(self->tls_ca_file);
 	g_free(self->user_agent);
+	g_mutex_clear(&self->signed_lock);
+	g_main_context_unref(self->context);
 	G_OBJECT_CLASS(relay_deliverer_parent_class)->finalize(object);
 }
 
@@ -1989,6 +2097,15 @@ relay_deliverer_init(RelayDeliverer *self)
 	self->settle_pending = g_array_new(FALSE, FALSE, sizeof(RelayDeliveryResult));
 	self->retry_times = g_tree_new_full(relay_deliverer_time_cmp, NULL, g_free, NULL);
 	relay_deliverer_options_init(&self->options);
+	self->context = g_main_context_ref_thread_default();
+	g_mutex_init(&self->signed_lock);
+	g_queue_init(&self->signed_jobs);
+	g_queue_init(&self->deadlines);
+	/* the source does not hold the engine: dispose destroys it */
+	self->deadline_source = g_source_new(&relay_deliverer_deadline_funcs, sizeof(GSource));
+	g_source_set_callback(self->deadline_source, relay_deliverer_deadline_cb, self, NULL);
+	g_source_set_ready_time(self->deadline_source, -1);
+	g_source_attach(self->deadline_source, self->context);
 }
 
 static void

@@ -954,6 +954,22 @@ test_garbage(TestFixture *fixture, gconstpointer data)
 	g_assert_true(test_server_wait(server, &server->client_closed, 2, TEST_TIMEOUT_MS));
 }
 
+/* 9: a service that greets and waits for the client, as SSH and SMTP do: an error at the
+ * first bytes, not at the read timeout (connect_timeout_s, 5 s here) */
+static void
+test_garbage_greeting(TestFixture *fixture, gconstpointer data)
+{
+	TestServer *server = fixture->server;
+	gint64 start_us = g_get_monotonic_time();
+
+	test_server_add_step(server, TEST_AFTER_HANG, 0, "220 mail.example ESMTP\r\n", NULL);
+	test_post(fixture->client, server, "{}", &fixture->result);
+	g_assert_error(fixture->result.error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+	g_assert_cmpint(g_get_monotonic_time() - start_us, <, 2 * G_USEC_PER_SEC);
+	g_assert_cmpuint(relay_http_client_get_idle(fixture->client), ==, 0);
+	g_assert_true(test_server_wait(server, &server->client_closed, 1, TEST_TIMEOUT_MS));
+}
+
 /* 9: a head over 64 KiB is an error, though it has not ended */
 static void
 test_long_head(TestFixture *fixture, gconstpointer data)
@@ -1204,6 +1220,7 @@ main(int argc, char **argv)
 	ADD("closed-fresh", test_closed_fresh);
 	ADD("long-body", test_long_body);
 	ADD("garbage", test_garbage);
+	ADD("garbage-greeting", test_garbage_greeting);
 	ADD("long-head", test_long_head);
 	ADD("retry-after", test_retry_after);
 	ADD("cancel", test_cancel);

@@ -518,6 +518,15 @@ relay_http_op_parse(RelayHttpOp *op, GError **error)
 		if (!op->head_done) {
 			g_autofree gchar *text = NULL;
 
+			/* known from the first bytes: a service that greets and waits for the
+			 * client (SSH, SMTP) would otherwise hold the POST till the timeout */
+			if (memcmp(data, "HTTP/1.", MIN(len, strlen("HTTP/1."))) != 0) {
+				g_set_error_literal(error,
+						    G_IO_ERROR,
+						    G_IO_ERROR_INVALID_DATA,
+						    "the answer is not HTTP/1.x");
+				return RELAY_HTTP_PARSE_ERROR;
+			}
 			used = relay_http_find_head_end(data, len);
 			if (used == 0) {
 				if (len > RELAY_HTTP_CLIENT_MAX_HEAD) {

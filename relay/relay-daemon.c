@@ -478,6 +478,8 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 	relay_deliverer_set_networks(self->deliverer, self->networks);
 	relay_inbox_set_wake_func(
 		self->inbox, (RelayInboxWakeFunc)relay_deliverer_wake, self->deliverer);
+	relay_inbox_set_holds_func(
+		self->inbox, (RelayInboxHoldsFunc)relay_deliverer_dup_holds, self->deliverer);
 
 	/* the admin socket: refused when unsafe, before anything listens on the network */
 	if (relay_config_get_admin_socket(self->config)[0] != '\0') {

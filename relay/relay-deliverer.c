@@ -105,8 +105,11 @@ struct _RelayDeliverer {
 	RelayDelivererSignHook sign_hook;
 	gpointer sign_hook_data;
 	GHashTable *hosts; /* (element-type utf8 RelayDelivererHost) */
-	GHashTable *jobs;  /* (element-type RelayDelivererJob): the rows held, signing to posted */
-	guint sending;	   /* POSTs in flight, all hosts */
+	/* (element-type utf8 gint64): hosts paused (breaker, Retry-After), till when; may hold
+	 * pauses already over, dropped by relay_deliverer_dup_holds() */
+	GHashTable *holds;
+	GHashTable *jobs; /* (element-type RelayDelivererJob): the rows held, signing to posted */
+	guint sending;	  /* POSTs in flight, all hosts */
 	gboolean started;
 	gboolean stopping;
 	gboolean releasing;
@@ -728,6 +731,7 @@ relay_deliverer_evict(RelayDeliverer *self, RelayDelivererHost *host, gint64 now
 	host->consecutive_failures = 0;
 	host->failing_since_us = 0;
 	host->hold_until_us = 0;
+	g_hash_table_remove(self->holds, host->name);
 	self->evicting++;
 	relay_store_run_async(self->store,
 			      relay_deliverer_evict_run,
@@ -748,6 +752,55 @@ relay_deliverer_host_answered(RelayDelivererHost *host)
 	host->failing_since_us = 0;
 }
 
+/* pauses @host till @until_us (or longer, when it already is) */
+static void
+relay_deliverer_host_hold(RelayDeliverer *self, RelayDelivererHost *host, gint64 until_us)
+{
+	gint64 *value;
+
+	if (until_us <= host->hold_until_us)
+		return;
+	host->hold_until_us = until_us;
+	value = g_new(gint64, 1);
+	*value = until_us;
+	g_hash_table_replace(self->holds, g_strdup(host->name), value);
+}
+
+/**
+ * relay_deliverer_dup_holds:
+ *
+ * The hosts paused now and till when, for the inbox: rows it queues for them are due only
+ * then, instead of being claimed and given back at once (see relay_fanout_due_us()).
+ *
+ * Returns: (transfer full) (nullable) (element-type utf8 gint64): a copy, %NULL when no host
+ *   is paused
+ */
+GHashTable *
+relay_deliverer_dup_holds(RelayDeliverer *self)
+{
+	GHashTable *copy = NULL;
+	GHashTableIter iter;
+	gpointer key;
+	gpointer value;
+	gint64 now_us = g_get_real_time();
+
+	g_hash_table_iter_init(&iter, self->holds);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		gint64 *until_us;
+
+		if (*(gint64 *)value <= now_us) {
+			g_hash_table_iter_remove(&iter);
+			continue;
+		}
+		if (copy == NULL)
+			copy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		until_us = g_new(gint64, 1);
+		*until_us = *(gint64 *)value;
+		g_hash_table_insert(copy, g_strdup(key), until_us);
+	}
+	return copy;
+}
+
 static void
 relay_deliverer_host_failed(RelayDeliverer *self, RelayDelivererHost *host, gint64 now_us)
 {
@@ -755,8 +808,10 @@ relay_deliverer_host_failed(RelayDeliverer *self, RelayDelivererHost *host, gint
 		host->failing_since_us = now_us;
 	if (host->consecutive_failures >= self->options.breaker_failures &&
 	    host->hold_until_us <= now_us) {
-		host->hold_until_us =
-			now_us + (gint64)self->options.breaker_pause_s * G_USEC_PER_SEC;
+		relay_deliverer_host_hold(self,
+					  host,
+					  now_us + (gint64)self->options.breaker_pause_s *
+							   G_USEC_PER_SEC);
 		g_info("host %s: %u failures in a row, paused for %u s",
 		       host->name,
 		       host->consecutive_failures,
@@ -914,8 +969,7 @@ relay_deliverer_job_decide(RelayDeliverer *self, RelayDelivererJob *job, RelayDe
 	if (!job->local)
 		relay_deliverer_host_failed(self, host, now_us);
 	if (job->retry_after_us >= 0)
-		host->hold_until_us =
-			MAX(host->hold_until_us, now_us + MIN(job->retry_after_us, cap_us));
+		relay_deliverer_host_hold(self, host, now_us + MIN(job->retry_after_us, cap_us));
 	if (host->evicted_at_us != 0 && delivery->created_at_us < host->evicted_at_us) {
 		relay_deliverer_settle_one(
 			self, delivery, what, RELAY_DELIVERY_OUTCOME_EXPIRED, 0, elapsed_us);
@@ -1886,6 +1940,7 @@ relay_deliverer_resume_host(RelayDeliverer *self, const gchar *host)
 		state->consecutive_failures = 0;
 		state->failing_since_us = 0;
 		state->hold_until_us = 0;
+		g_hash_table_remove(self->holds, host);
 		state->next_slot_us = 0;
 	}
 	relay_deliverer_wake(self);
@@ -2068,6 +2123,7 @@ relay_deliverer_finalize(GObject *object)
 
 	g_hash_table_unref(self->jobs);
 	g_hash_table_unref(self->hosts);
+	g_hash_table_unref(self->holds);
 	g_array_unref(self->settle_pending);
 	g_tree_unref(self->retry_times);
 	g_clear_object(&self->store);
@@ -2092,6 +2148,7 @@ relay_deliverer_init(RelayDeliverer *self)
 {
 	self->hosts = g_hash_table_new_full(
 		g_str_hash, g_str_equal, NULL, (GDestroyNotify)relay_deliverer_host_free);
+	self->holds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	self->jobs = g_hash_table_new_full(
 		g_direct_hash, g_direct_equal, (GDestroyNotify)relay_deliverer_job_free, NULL);
 	self->settle_pending = g_array_new(FALSE, FALSE, sizeof(RelayDeliveryResult));

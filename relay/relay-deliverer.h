@@ -144,6 +144,8 @@ void
 relay_deliverer_start(RelayDeliverer *self);
 void
 relay_deliverer_wake(RelayDeliverer *self);
+GHashTable *
+relay_deliverer_dup_holds(RelayDeliverer *self);
 void
 relay_deliverer_get_recent_outcomes(RelayDeliverer *self,
 				    guint64 outcomes[RELAY_DELIVERY_OUTCOME_LAST]);

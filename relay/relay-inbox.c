@@ -54,6 +54,8 @@ struct _RelayInbox {
 	RelayActorCache *cache;
 	RelayInboxWakeFunc wake;
 	gpointer wake_data;
+	RelayInboxHoldsFunc holds;
+	gpointer holds_data;
 	RelayInboxAcceptedFunc accepted;
 	gpointer accepted_data;
 	guint in_flight;
@@ -572,6 +574,7 @@ struct _RelayInboxBatchItem {
 struct _RelayInboxBatch {
 	GPtrArray *items;   /* (element-type RelayInboxBatchItem) */
 	GPtrArray *fanouts; /* (element-type RelayFanout) */
+	GHashTable *holds;  /* (nullable): hosts whose rows are due later, see RelayFanout */
 };
 
 static void
@@ -589,6 +592,7 @@ relay_inbox_batch_free(RelayInboxBatch *batch)
 {
 	g_ptr_array_unref(batch->items);
 	g_ptr_array_unref(batch->fanouts);
+	g_clear_pointer(&batch->holds, g_hash_table_unref);
 	g_free(batch);
 }
 
@@ -746,6 +750,10 @@ relay_inbox_batch_run(RelayStore *store, GTask *task, gpointer data, GCancellabl
 		}
 		relay_inbox_relay_plan(item, policies, network_members, batch->fanouts, blocked);
 	}
+	for (guint i = 0; batch->holds != NULL && i < batch->fanouts->len; i++) {
+		RelayFanout *fanout = g_ptr_array_index(batch->fanouts, i);
+		fanout->not_before = g_hash_table_ref(batch->holds);
+	}
 	if (batch->fanouts->len > 0 &&
 	    !relay_store_delivery_enqueue(
 		    store, batch->fanouts, g_get_real_time(), cancellable, &error)) {
@@ -821,6 +829,8 @@ relay_inbox_batch_start(RelayInbox *self)
 	batch = g_new0(RelayInboxBatch, 1);
 	batch->items = g_steal_pointer(&self->batch_waiting);
 	batch->fanouts = g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
+	if (self->holds != NULL)
+		batch->holds = self->holds(self->holds_data);
 	self->batch_waiting =
 		g_ptr_array_new_with_free_func((GDestroyNotify)relay_inbox_batch_item_free);
 	self->batch_running = batch;
@@ -1332,6 +1342,20 @@ relay_inbox_set_config(RelayInbox *self, RelayConfig *config)
 {
 	g_return_if_fail(RELAY_IS_INBOX(self));
 	g_set_object(&self->config, config);
+}
+
+/**
+ * relay_inbox_set_holds_func:
+ * @func: (nullable): tells which hosts the delivery engine has paused
+ *
+ * Rows queued for a paused host are due when its pause ends, not at once.
+ */
+void
+relay_inbox_set_holds_func(RelayInbox *self, RelayInboxHoldsFunc func, gpointer user_data)
+{
+	g_return_if_fail(RELAY_IS_INBOX(self));
+	self->holds = func;
+	self->holds_data = user_data;
 }
 
 /**

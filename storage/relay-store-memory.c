@@ -877,7 +877,7 @@ relay_store_memory_fanout_queue(RelayStoreMemory *self, const RelayFanout *fanou
 		RelayStoreMemoryRow *row = g_new0(RelayStoreMemoryRow, 1);
 
 		row->id = self->next_row_id++;
-		row->due_us = now_us;
+		row->due_us = relay_fanout_due_us(fanout, host, now_us);
 		row->activity = activity;
 		row->inbox = relay_store_memory_intern(inbox);
 		row->host = relay_store_memory_intern(host != NULL ? host : "");

@@ -105,6 +105,9 @@ typedef struct {
 	GPtrArray *inboxes;  /* (element-type utf8) */
 	GPtrArray *seen_ids; /* (element-type utf8): marked seen with the enqueue */
 	gint64 seen_expires_us;
+	/* (nullable) (element-type utf8 gint64): per host, the earliest time its rows are due
+	 * (hosts the delivery engine has paused: their rows wait in storage, untouched) */
+	GHashTable *not_before;
 	/* out: set by the store when one of seen_ids was already seen: nothing was queued */
 	gboolean duplicate;
 } RelayFanout;
@@ -219,6 +222,8 @@ void
 relay_fanout_add_seen_id(RelayFanout *self, const gchar *id);
 void
 relay_fanout_free(RelayFanout *self);
+gint64
+relay_fanout_due_us(const RelayFanout *self, const gchar *host, gint64 now_us);
 
 RelayDelivery *
 relay_delivery_new(gint64 id, const gchar *network, const gchar *inbox, GBytes *body);

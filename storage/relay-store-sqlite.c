@@ -143,6 +143,32 @@ relay_store_sqlite_rollback(RelayStoreSqlite *self)
 {
 	if (!sqlite3_get_autocommit(self->db))
 		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+	/* after a relaxed transaction (harmless after the others) */
+	sqlite3_exec(self->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+}
+
+/*
+ * The delivery engine's bookkeeping (claims, outcomes, counters) commits without waiting for
+ * the disk: in WAL mode with synchronous = NORMAL a commit survives the relay's own crash or
+ * kill (the WAL is written, only not synced), and only a power loss or kernel crash can undo
+ * the last ones, which at-least-once delivery absorbs: a claim undone is claimed again, an
+ * outcome undone is a delivery made again or retried sooner. What the inbox accepts (the 202
+ * promise), members and policies keep synchronous = FULL, which also syncs whatever relaxed
+ * commits came before. Sparing a sync per claim and per settle lets the inbox's own commits
+ * through sooner.
+ */
+static gboolean
+relay_store_sqlite_begin_relaxed(RelayStoreSqlite *self, GError **error)
+{
+	return relay_store_sqlite_exec(self, "PRAGMA synchronous = NORMAL", error) &&
+	       relay_store_sqlite_begin(self, error);
+}
+
+static gboolean
+relay_store_sqlite_commit_relaxed(RelayStoreSqlite *self, GError **error)
+{
+	return relay_store_sqlite_commit(self, error) &&
+	       relay_store_sqlite_exec(self, "PRAGMA synchronous = FULL", error);
 }
 
 /* schema migrations: one function per version, each run in its own transaction */
@@ -1070,7 +1096,7 @@ relay_store_sqlite_enqueue_one(RelayStoreSqlite *self,
 			relay_store_sqlite_prepare(self,
 						   "INSERT INTO deliveries (activity_id, inbox, "
 						   "host, next_attempt_at, created_at) "
-						   "VALUES (?1, ?2, ?3, ?4, ?4)",
+						   "VALUES (?1, ?2, ?3, ?4, ?5)",
 						   error);
 
 		if (stmt == NULL)
@@ -1078,7 +1104,8 @@ relay_store_sqlite_enqueue_one(RelayStoreSqlite *self,
 		sqlite3_bind_int64(stmt, 1, activity_id);
 		bind_text(stmt, 2, inbox);
 		bind_text(stmt, 3, host != NULL ? host : "");
-		sqlite3_bind_int64(stmt, 4, now_us);
+		sqlite3_bind_int64(stmt, 4, relay_fanout_due_us(fanout, host, now_us));
+		sqlite3_bind_int64(stmt, 5, now_us);
 		if (!relay_store_sqlite_step_done(self, stmt, error))
 			return FALSE;
 	}
@@ -1264,10 +1291,12 @@ relay_store_sqlite_delivery_claim(RelayStore *store,
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
 	g_autoptr(GPtrArray) claimed = NULL;
 
-	if (!relay_store_sqlite_begin(self, error))
+	if (!relay_store_sqlite_begin_relaxed(self, error)) {
+		relay_store_sqlite_rollback(self);
 		return NULL;
+	}
 	claimed = relay_store_sqlite_claim_locked(self, now_us, limit, lease_us, claimer, error);
-	if (claimed == NULL || !relay_store_sqlite_commit(self, error)) {
+	if (claimed == NULL || !relay_store_sqlite_commit_relaxed(self, error)) {
 		relay_store_sqlite_rollback(self);
 		return NULL;
 	}
@@ -1361,10 +1390,12 @@ relay_store_sqlite_delivery_settle(RelayStore *store,
 	}
 	if (results->len == 0)
 		return TRUE;
-	if (!relay_store_sqlite_begin(self, error))
+	if (!relay_store_sqlite_begin_relaxed(self, error)) {
+		relay_store_sqlite_rollback(self);
 		return FALSE;
+	}
 	if (!relay_store_sqlite_settle_locked(self, results, error) ||
-	    !relay_store_sqlite_commit(self, error)) {
+	    !relay_store_sqlite_commit_relaxed(self, error)) {
 		relay_store_sqlite_rollback(self);
 		return FALSE;
 	}
@@ -1478,8 +1509,10 @@ relay_store_sqlite_counters_add(RelayStore *store,
 
 	if (stmt == NULL)
 		return FALSE;
-	if (!relay_store_sqlite_begin(self, error))
+	if (!relay_store_sqlite_begin_relaxed(self, error)) {
+		relay_store_sqlite_rollback(self);
 		return FALSE;
+	}
 	for (guint i = 0; i < deltas->len; i++) {
 		RelayCounter *counter = g_ptr_array_index(deltas, i);
 		bind_text(stmt, 1, counter->name);
@@ -1490,7 +1523,7 @@ relay_store_sqlite_counters_add(RelayStore *store,
 		}
 		sqlite3_reset(stmt);
 	}
-	if (!relay_store_sqlite_commit(self, error)) {
+	if (!relay_store_sqlite_commit_relaxed(self, error)) {
 		relay_store_sqlite_rollback(self);
 		return FALSE;
 	}

@@ -1151,6 +1151,56 @@ test_delivery_batch(StoreFixture *fixture, gconstpointer user_data)
 	test_assert_stats(store, n_fanouts * n_inboxes, n_fanouts * n_inboxes, n_fanouts, NOW_US);
 }
 
+/* rows for a host the delivery engine has paused are due only when the pause ends */
+static void
+test_delivery_not_before(StoreFixture *fixture, gconstpointer user_data)
+{
+	RelayStore *store = fixture->store;
+	g_autoptr(GBytes) body = g_bytes_new_static("{}", 2);
+	g_autoptr(RelayFanout) fanout = relay_fanout_new("alpha", body);
+	g_autoptr(GPtrArray) fanouts = g_ptr_array_new();
+	g_autoptr(GPtrArray) now = NULL;
+	g_autoptr(GPtrArray) before = NULL;
+	g_autoptr(GPtrArray) later = NULL;
+	gint64 *until_us = g_new(gint64, 1);
+	gint64 *past_us = g_new(gint64, 1);
+	const RelayDelivery *delivery;
+
+	test_put_network(store, "alpha");
+	*until_us = NOW_US + (gint64)3600 * G_USEC_PER_SEC;
+	*past_us = NOW_US - 1;
+	fanout->not_before = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_hash_table_insert(fanout->not_before, g_strdup("paused.example"), until_us);
+	g_hash_table_insert(fanout->not_before, g_strdup("over.example"), past_us);
+	relay_fanout_add_inbox(fanout, "https://paused.example/inbox");
+	relay_fanout_add_inbox(fanout, "https://over.example/inbox");
+	relay_fanout_add_inbox(fanout, "https://fine.example/inbox");
+	g_ptr_array_add(fanouts, fanout);
+	test_enqueue(store, fanouts, NOW_US);
+	test_assert_stats(store, 3, 0, 1, NOW_US);
+
+	/* the two other hosts at once; the paused one not a microsecond before its time */
+	now = test_claim(store, NOW_US, 10, LEASE_US, "worker-1");
+	g_assert_cmpuint(now->len, ==, 2);
+	for (guint i = 0; i < now->len; i++) {
+		delivery = g_ptr_array_index(now, i);
+		g_assert_cmpstr(delivery->host, !=, "paused.example");
+	}
+	/* (the two others come back as their leases end; the paused one does not) */
+	before = test_claim(store, *until_us - 1, 10, LEASE_US, "worker-1");
+	for (guint i = 0; i < before->len; i++) {
+		delivery = g_ptr_array_index(before, i);
+		g_assert_cmpstr(delivery->host, !=, "paused.example");
+	}
+	later = test_claim(store, *until_us, 10, LEASE_US, "worker-1");
+	g_assert_cmpuint(later->len, ==, 1);
+	delivery = g_ptr_array_index(later, 0);
+	g_assert_cmpstr(delivery->host, ==, "paused.example");
+	/* created when queued, not when due: max-age counts from then */
+	g_assert_cmpint(delivery->created_at_us, ==, NOW_US);
+	g_assert_cmpuint(delivery->attempts, ==, 0);
+}
+
 static void
 test_delivery_limit(StoreFixture *fixture, gconstpointer user_data)
 {
@@ -2586,6 +2636,7 @@ static const struct {
 	{"delivery-claim", test_delivery_claim},
 	{"delivery-batch", test_delivery_batch},
 	{"delivery-limit", test_delivery_limit},
+	{"delivery-not-before", test_delivery_not_before},
 	{"delivery-order", test_delivery_order},
 	{"delivery-lease", test_delivery_lease},
 	{"delivery-settle", test_delivery_settle},

@@ -12,6 +12,7 @@
  * Schema versions (PRAGMA user_version), each applied in its own transaction:
  *   1: networks, members, domain_policies, actors, keys, seen, activities, deliveries, counters
  *   2: members.software_name, software_version, nodeinfo_checked_at (what NodeInfo says)
+ *   4: members.follow_back_state (what became of our Follow: peers, LitePub follow-backs)
  */
 
 #include "config.h"
@@ -22,7 +23,7 @@
 
 #include "relay-store-private.h"
 
-#define RELAY_STORE_SQLITE_SCHEMA_VERSION 2
+#define RELAY_STORE_SQLITE_SCHEMA_VERSION 4
 
 struct _RelayStoreSqlite {
 	RelayStore parent_instance;
@@ -232,12 +233,29 @@ relay_store_sqlite_migrate_v2(RelayStoreSqlite *self, GError **error)
 		error);
 }
 
+/*
+ * whether a remote network accepted our Follow (peering, relay-peers.c): 0 pending, 1 accepted,
+ * 2 rejected (RelayMemberState); a LitePub member we follow back and have accepted has its
+ * follow accepted, everyone else waits for an answer that is not needed
+ */
+static gboolean
+relay_store_sqlite_migrate_v4(RelayStoreSqlite *self, GError **error)
+{
+	return relay_store_sqlite_exec(
+		self,
+		"ALTER TABLE members ADD COLUMN follow_back_state INTEGER NOT NULL DEFAULT 0;"
+		"UPDATE members SET follow_back_state = 1 "
+		"WHERE follow_back_id IS NOT NULL AND state = 1;",
+		error);
+}
+
 static const struct {
 	gint version;
 	gboolean (*migrate)(RelayStoreSqlite *self, GError **error);
 } migrations[] = {
 	{1, relay_store_sqlite_migrate_v1},
 	{2, relay_store_sqlite_migrate_v2},
+	{4, relay_store_sqlite_migrate_v4},
 };
 
 static gint
@@ -519,7 +537,7 @@ relay_store_sqlite_network_list(RelayStore *store, GCancellable *cancellable, GE
 #define MEMBER_COLUMNS                                                                             \
 	"network, actor, domain, inbox, shared_inbox, protocol, state, direction, follow_id, "     \
 	"follow_back_id, is_peer, created_at, last_seen_at, failure_count, software_name, "        \
-	"software_version, nodeinfo_checked_at"
+	"software_version, nodeinfo_checked_at, follow_back_state"
 
 static RelayMember *
 member_from_row(sqlite3_stmt *stmt)
@@ -542,6 +560,7 @@ member_from_row(sqlite3_stmt *stmt)
 	member->software_name = column_text(stmt, 14);
 	member->software_version = column_text(stmt, 15);
 	member->nodeinfo_checked_us = sqlite3_column_int64(stmt, 16);
+	member->follow_back_state = sqlite3_column_int(stmt, 17);
 	return member;
 }
 
@@ -558,11 +577,11 @@ relay_store_sqlite_member_put(RelayStore *store,
 		/* an existing member keeps its NodeInfo columns: see relay_store_member_put() */
 		"INSERT INTO members (" MEMBER_COLUMNS ") "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17) "
+		"?17, ?18) "
 		"ON CONFLICT (network, actor) DO UPDATE SET domain = ?3, inbox = ?4, "
 		"shared_inbox = ?5, protocol = ?6, state = ?7, direction = ?8, follow_id = ?9, "
 		"follow_back_id = ?10, is_peer = ?11, created_at = ?12, last_seen_at = ?13, "
-		"failure_count = ?14",
+		"failure_count = ?14, follow_back_state = ?18",
 		error);
 
 	if (stmt == NULL)
@@ -591,6 +610,7 @@ relay_store_sqlite_member_put(RelayStore *store,
 	bind_text(stmt, 15, member->software_name);
 	bind_text(stmt, 16, member->software_version);
 	sqlite3_bind_int64(stmt, 17, member->nodeinfo_checked_us);
+	sqlite3_bind_int(stmt, 18, member->follow_back_state);
 	return relay_store_sqlite_step_done(self, stmt, error);
 }
 

@@ -248,6 +248,7 @@ test_assert_member_equal(const RelayMember *got, const RelayMember *expected)
 	g_assert_cmpstr(got->follow_id, ==, expected->follow_id);
 	g_assert_cmpstr(got->follow_back_id, ==, expected->follow_back_id);
 	g_assert_cmpint(got->is_peer, ==, expected->is_peer);
+	g_assert_cmpint(got->follow_back_state, ==, expected->follow_back_state);
 	g_assert_cmpint(got->created_at_us, ==, expected->created_at_us);
 	g_assert_cmpint(got->last_seen_us, ==, expected->last_seen_us);
 	g_assert_cmpuint(got->failure_count, ==, expected->failure_count);
@@ -504,6 +505,7 @@ test_members(StoreFixture *fixture, gconstpointer user_data)
 	b->direction = RELAY_MEMBER_DIRECTION_PUBLISH_ONLY;
 	b->follow_id = g_strdup("https://b.example/follows/1");
 	b->follow_back_id = g_strdup("https://relay.example/follows/2");
+	b->follow_back_state = RELAY_MEMBER_STATE_REJECTED;
 	b->is_peer = TRUE;
 	b->created_at_us = NOW_US - 1000;
 	b->last_seen_us = NOW_US + 5000;
@@ -523,6 +525,7 @@ test_members(StoreFixture *fixture, gconstpointer user_data)
 	b->state = RELAY_MEMBER_STATE_ACCEPTED;
 	b->direction = RELAY_MEMBER_DIRECTION_RECEIVE_ONLY;
 	b->is_peer = FALSE;
+	b->follow_back_state = RELAY_MEMBER_STATE_ACCEPTED;
 	b->failure_count = 0;
 	b->last_seen_us = NOW_US + 6000;
 	test_put_member(store, b);
@@ -2098,7 +2101,7 @@ test_sqlite_exec(const gchar *path, const gchar *sql)
 }
 
 /* the schema this binary writes */
-#define TEST_SQLITE_SCHEMA_VERSION 2
+#define TEST_SQLITE_SCHEMA_VERSION 4
 
 static void
 test_sqlite_migrations(StoreFixture *fixture, gconstpointer user_data)
@@ -2197,6 +2200,9 @@ test_sqlite_upgrade_v1(StoreFixture *fixture, gconstpointer user_data)
 	g_assert_null(member->software_name);
 	g_assert_null(member->software_version);
 	g_assert_cmpint(member->nodeinfo_checked_us, ==, 0);
+	/* schema 4: an accepted LitePub member has accepted our follow-back */
+	g_assert_cmpint(member->follow_back_state, ==, RELAY_MEMBER_STATE_ACCEPTED);
+	g_assert_false(member->is_peer);
 	g_clear_pointer(&member, relay_member_free);
 
 	/* the queue and the counters are still there */

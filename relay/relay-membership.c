@@ -247,13 +247,23 @@ relay_membership_end(RelayStore *store,
 	g_autoptr(GBytes) reject = relay_activity_reject_new(reject_id, network_actor, follow);
 	g_autoptr(GPtrArray) fanouts =
 		g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
-	RelayFanout *fanout = relay_fanout_new(member->network, reject);
+	RelayFanout *fanout;
+	guint undo_index = 1;
 
-	relay_fanout_add_inbox(fanout, member->inbox);
-	g_ptr_array_add(fanouts, fanout);
+	/* a peer that never followed us has no Follow to reject */
+	if (!member->is_peer || member->follow_id != NULL) {
+		fanout = relay_fanout_new(member->network, reject);
+		relay_fanout_add_inbox(fanout, member->inbox);
+		g_ptr_array_add(fanouts, fanout);
+	} else {
+		undo_index = 0;
+	}
 	if (member->follow_back_id != NULL) {
+		/* our Follow of a peer network was of Public (relay_membership_peer_follow_new) */
 		g_autoptr(GBytes) ours = relay_activity_follow_new(
-			member->follow_back_id, network_actor, member->actor);
+			member->follow_back_id,
+			network_actor,
+			member->is_peer ? RELAY_ACTIVITY_PUBLIC : member->actor);
 		g_autoptr(JsonNode) ours_node = relay_membership_parse(ours);
 		g_autofree gchar *undo_id = relay_activity_new_id(origin);
 		g_autoptr(GBytes) undo = relay_activity_undo_new(undo_id, network_actor, ours_node);
@@ -265,12 +275,13 @@ relay_membership_end(RelayStore *store,
 	if (!relay_store_delivery_enqueue(store, fanouts, now_us, cancellable, error))
 		return FALSE;
 	if (out_undo_sent != NULL)
-		*out_undo_sent = fanouts->len > 1;
+		*out_undo_sent = fanouts->len > undo_index;
 	if (remove)
 		return relay_store_member_remove(
 			store, member->network, member->actor, cancellable, error);
 	member->state = RELAY_MEMBER_STATE_REJECTED;
 	g_clear_pointer(&member->follow_back_id, g_free);
+	member->follow_back_state = RELAY_MEMBER_STATE_PENDING;
 	return relay_store_member_put(store, member, cancellable, error);
 }
 
@@ -305,4 +316,48 @@ relay_membership_remove(RelayStore *store,
 			store, member->network, member->actor, cancellable, error);
 	return relay_membership_end(
 		store, member, origin, network_actor, TRUE, now_us, NULL, cancellable, error);
+}
+
+/**
+ * relay_peer_state_to_string:
+ * @member: a peer (is_peer set)
+ *
+ * Returns: where the peering stands: "pending" (our Follow is not answered yet), "one-way"
+ *	(it accepted our Follow, so its posts come to us, but it does not follow us), "mutual"
+ *	(both), or "rejected" (it refused our Follow)
+ */
+const gchar *
+relay_peer_state_to_string(const RelayMember *member)
+{
+	if (member->follow_back_state == RELAY_MEMBER_STATE_REJECTED)
+		return "rejected";
+	if (member->follow_back_state != RELAY_MEMBER_STATE_ACCEPTED)
+		return "pending";
+	return relay_peer_follows_us(member) ? "mutual" : "one-way";
+}
+
+/**
+ * relay_peer_follows_us:
+ * @member: a member
+ *
+ * Returns: whether it follows our network and we accepted: it gets what our network relays
+ */
+gboolean
+relay_peer_follows_us(const RelayMember *member)
+{
+	return member->state == RELAY_MEMBER_STATE_ACCEPTED && member->follow_id != NULL;
+}
+
+/**
+ * relay_membership_peer_follow_new:
+ * @id: the id of our Follow
+ * @network_actor: the actor of our network
+ *
+ * Returns: (transfer full): our Follow of a peer network: Mastodon's relay Follow, of Public,
+ *	to its inbox, so that it takes us as a member (and never follows back, LitePub-style)
+ */
+GBytes *
+relay_membership_peer_follow_new(const gchar *id, const gchar *network_actor)
+{
+	return relay_activity_follow_new(id, network_actor, RELAY_ACTIVITY_PUBLIC);
 }

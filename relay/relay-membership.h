@@ -60,4 +60,11 @@ relay_membership_remove(RelayStore *store,
 			GCancellable *cancellable,
 			GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+const gchar *
+relay_peer_state_to_string(const RelayMember *member);
+gboolean
+relay_peer_follows_us(const RelayMember *member);
+GBytes *
+relay_membership_peer_follow_new(const gchar *id, const gchar *network_actor);
+
 G_END_DECLS

@@ -23,6 +23,8 @@
 #include <string.h>
 
 #include "relay-activity.h"
+#include "relay-actor.h"
+#include "relay-json.h"
 #include "relay-membership.h"
 
 /**
@@ -360,4 +362,105 @@ GBytes *
 relay_membership_peer_follow_new(const gchar *id, const gchar *network_actor)
 {
 	return relay_activity_follow_new(id, network_actor, RELAY_ACTIVITY_PUBLIC);
+}
+
+void
+relay_peer_link_free(RelayPeerLink *self)
+{
+	if (self == NULL)
+		return;
+	g_free(self->network);
+	g_free(self->name);
+	g_free(self->node);
+	g_free(self->actor);
+	g_free(self);
+}
+
+/* the remote network's name: its actor's preferredUsername as we fetched it, else the last
+ * part of its URL */
+static gchar *
+relay_peer_link_name(RelayStore *store, const RelayMember *member, GCancellable *cancellable)
+{
+	g_autoptr(RelayCachedActor) cached =
+		relay_store_actor_get(store, member->actor, cancellable, NULL);
+	const gchar *slash = strrchr(member->actor, '/');
+
+	if (cached != NULL && cached->document != NULL) {
+		g_autoptr(GBytes) bytes = g_bytes_new(cached->document, strlen(cached->document));
+		g_autoptr(JsonNode) document =
+			relay_json_parse_object(bytes, RELAY_JSON_MAX_DEPTH, NULL);
+		g_autoptr(RelayRemoteActor) actor =
+			document != NULL ? relay_remote_actor_parse(document, NULL) : NULL;
+		if (actor != NULL && actor->preferred_username != NULL)
+			return g_strdup(actor->preferred_username);
+	}
+	return g_strdup(slash != NULL && slash[1] != '\0' ? slash + 1 : member->actor);
+}
+
+/**
+ * relay_peer_links_list:
+ * @network: (nullable): one network, or %NULL for all
+ *
+ * The links people may see: peers that accepted our Follow (one-way or mutual); a peering
+ * not answered, or refused, is between the operators. Call on a store worker.
+ *
+ * Returns: (transfer full) (element-type RelayPeerLink): by network, then node
+ */
+GPtrArray *
+relay_peer_links_list(RelayStore *store,
+		      const gchar *network,
+		      GCancellable *cancellable,
+		      GError **error)
+{
+	g_autoptr(GPtrArray) members =
+		relay_store_member_list(store, network, -1, cancellable, error);
+	g_autoptr(GPtrArray) links = NULL;
+
+	if (members == NULL)
+		return NULL;
+	links = g_ptr_array_new_with_free_func((GDestroyNotify)relay_peer_link_free);
+	for (guint i = 0; i < members->len; i++) {
+		const RelayMember *member = g_ptr_array_index(members, i);
+		RelayPeerLink *link;
+
+		if (!member->is_peer || member->follow_back_state != RELAY_MEMBER_STATE_ACCEPTED)
+			continue;
+		link = g_new0(RelayPeerLink, 1);
+		link->network = g_strdup(member->network);
+		link->name = relay_peer_link_name(store, member, cancellable);
+		link->node = g_strdup(member->domain);
+		link->actor = g_strdup(member->actor);
+		link->mutual = relay_peer_follows_us(member);
+		g_ptr_array_add(links, link);
+	}
+	return g_steal_pointer(&links);
+}
+
+/**
+ * relay_peer_links_add_json:
+ * @links: (element-type RelayPeerLink): from relay_peer_links_list()
+ * @network: the network whose links are added
+ *
+ * Adds an array of {name, node, actor, mutual}: what the status page's JSON and NodeInfo show.
+ */
+void
+relay_peer_links_add_json(JsonBuilder *builder, GPtrArray *links, const gchar *network)
+{
+	json_builder_begin_array(builder);
+	for (guint i = 0; links != NULL && i < links->len; i++) {
+		const RelayPeerLink *link = g_ptr_array_index(links, i);
+		if (g_strcmp0(link->network, network) != 0)
+			continue;
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "name");
+		json_builder_add_string_value(builder, link->name);
+		json_builder_set_member_name(builder, "node");
+		json_builder_add_string_value(builder, link->node);
+		json_builder_set_member_name(builder, "actor");
+		json_builder_add_string_value(builder, link->actor);
+		json_builder_set_member_name(builder, "mutual");
+		json_builder_add_boolean_value(builder, link->mutual);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
 }

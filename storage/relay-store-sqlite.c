@@ -1600,26 +1600,22 @@ relay_store_sqlite_delivery_reschedule_host(RelayStore *store,
 	return TRUE;
 }
 
-/* drops the rows of @host and the bodies left without rows; in a transaction, mutex held */
+/* runs @drop, a bound DELETE of deliveries RETURNING activity_id, and drops the bodies left
+ * without rows; in a transaction, mutex held */
 static gboolean
-relay_store_sqlite_drop_host_locked(RelayStoreSqlite *self,
-				    const gchar *host,
-				    guint64 *out_dropped,
-				    GError **error)
+relay_store_sqlite_drop_locked(RelayStoreSqlite *self,
+			       sqlite3_stmt *drop,
+			       guint64 *out_dropped,
+			       GError **error)
 {
 	g_autoptr(GHashTable) activities =
 		g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	g_autoptr(RelaySqliteStmt) drop = relay_store_sqlite_prepare(
-		self, "DELETE FROM deliveries WHERE host = ?1 RETURNING activity_id", error);
 	g_autoptr(RelaySqliteStmt) collect = NULL;
 	GHashTableIter iter;
 	gpointer key;
 	guint64 dropped = 0;
 	gint rc;
 
-	if (drop == NULL)
-		return FALSE;
-	bind_text(drop, 1, host);
 	while ((rc = sqlite3_step(drop)) == SQLITE_ROW) {
 		gint64 activity_id = sqlite3_column_int64(drop, 0);
 		g_hash_table_add(activities, g_memdup2(&activity_id, sizeof(gint64)));
@@ -1645,6 +1641,54 @@ relay_store_sqlite_drop_host_locked(RelayStoreSqlite *self,
 	}
 	if (out_dropped != NULL)
 		*out_dropped = dropped;
+	return TRUE;
+}
+
+/* drops the rows of @host and the bodies left without rows; in a transaction, mutex held */
+static gboolean
+relay_store_sqlite_drop_host_locked(RelayStoreSqlite *self,
+				    const gchar *host,
+				    guint64 *out_dropped,
+				    GError **error)
+{
+	g_autoptr(RelaySqliteStmt) drop = relay_store_sqlite_prepare(
+		self, "DELETE FROM deliveries WHERE host = ?1 RETURNING activity_id", error);
+
+	if (drop == NULL)
+		return FALSE;
+	bind_text(drop, 1, host);
+	return relay_store_sqlite_drop_locked(self, drop, out_dropped, error);
+}
+
+static gboolean
+relay_store_sqlite_delivery_drop_inbox(RelayStore *store,
+				       const gchar *network,
+				       const gchar *inbox,
+				       guint64 *out_dropped,
+				       GCancellable *cancellable,
+				       GError **error)
+{
+	RelayStoreSqlite *self = RELAY_STORE_SQLITE(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(RelaySqliteStmt) drop = NULL;
+
+	if (!relay_store_sqlite_begin(self, error))
+		return FALSE;
+	drop = relay_store_sqlite_prepare(
+		self,
+		"DELETE FROM deliveries WHERE inbox = ?1 AND activity_id IN "
+		"(SELECT id FROM activities WHERE network = ?2) "
+		"RETURNING activity_id",
+		error);
+	if (drop != NULL) {
+		bind_text(drop, 1, inbox);
+		bind_text(drop, 2, network);
+	}
+	if (drop == NULL || !relay_store_sqlite_drop_locked(self, drop, out_dropped, error) ||
+	    !relay_store_sqlite_commit(self, error)) {
+		relay_store_sqlite_rollback(self);
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -1734,4 +1778,5 @@ relay_store_sqlite_class_init(RelayStoreSqliteClass *klass)
 	store_class->delivery_pending_hosts = relay_store_sqlite_delivery_pending_hosts;
 	store_class->delivery_reschedule_host = relay_store_sqlite_delivery_reschedule_host;
 	store_class->delivery_drop_host = relay_store_sqlite_delivery_drop_host;
+	store_class->delivery_drop_inbox = relay_store_sqlite_delivery_drop_inbox;
 }

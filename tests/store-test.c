@@ -1921,6 +1921,54 @@ test_delivery_pending_hosts(StoreFixture *fixture, gconstpointer user_data)
 	test_assert_stats(store, 0, 0, 0, 0);
 }
 
+/* dropping one network's rows to one inbox leaves the other networks' and inboxes' rows */
+static void
+test_delivery_drop_inbox(StoreFixture *fixture, gconstpointer user_data)
+{
+	RelayStore *store = fixture->store;
+	g_autoptr(GPtrArray) fanouts = test_fanouts_new();
+	g_autoptr(GPtrArray) batch = NULL;
+	g_autoptr(GBytes) body_a = test_body_new("https://o.example/drop-a");
+	g_autoptr(GBytes) body_b = test_body_new("https://o.example/drop-b");
+	g_autoptr(GError) error = NULL;
+	RelayFanout *fanout;
+	guint64 count = 99;
+
+	test_put_network(store, "alpha");
+	test_put_network(store, "beta");
+	fanout = relay_fanout_new("alpha", body_a);
+	relay_fanout_add_inbox(fanout, "https://peer.example/inbox");
+	relay_fanout_add_inbox(fanout, "https://peer.example/networks/town/inbox");
+	g_ptr_array_add(fanouts, fanout);
+	fanout = relay_fanout_new("beta", body_b);
+	relay_fanout_add_inbox(fanout, "https://peer.example/inbox");
+	g_ptr_array_add(fanouts, fanout);
+	test_enqueue(store, fanouts, NOW_US);
+	/* alpha's first row is in flight: it goes too */
+	batch = test_claim(store, NOW_US, 1, LEASE_US, "w");
+	g_assert_cmpuint(batch->len, ==, 1);
+	g_assert_cmpstr(((RelayDelivery *)g_ptr_array_index(batch, 0))->network, ==, "alpha");
+	g_assert_cmpstr(((RelayDelivery *)g_ptr_array_index(batch, 0))->inbox,
+			==,
+			"https://peer.example/inbox");
+
+	g_assert_true(relay_store_delivery_drop_inbox(
+		store, "alpha", "https://peer.example/inbox", &count, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count, ==, 1);
+	test_assert_stats(store, 2, 0, 2, NOW_US);
+	/* nothing left to drop; the last row of alpha's body takes the body with it */
+	g_assert_true(relay_store_delivery_drop_inbox(
+		store, "alpha", "https://peer.example/inbox", &count, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count, ==, 0);
+	g_assert_true(relay_store_delivery_drop_inbox(
+		store, "alpha", "https://peer.example/networks/town/inbox", &count, NULL, &error));
+	g_assert_cmpuint(count, ==, 1);
+	test_settle_all(store, batch, RELAY_DELIVERY_OUTCOME_DONE, 0);
+	test_assert_stats(store, 1, 0, 1, NOW_US);
+}
+
 /* the main-context wrappers */
 
 typedef struct {
@@ -2603,6 +2651,7 @@ static const struct {
 	{"delivery-invalid", test_delivery_invalid},
 	{"delivery-threads", test_delivery_threads},
 	{"delivery-pending-hosts", test_delivery_pending_hosts},
+	{"delivery-drop-inbox", test_delivery_drop_inbox},
 	{"counters", test_counters},
 	{"async", test_async},
 	{"closed", test_closed},

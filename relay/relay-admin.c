@@ -1932,29 +1932,10 @@ relay_admin_job_peer(RelayStore *store,
 	return NULL;
 }
 
-/* whether a member of any network other than @peer delivers to @host */
-static gboolean
-relay_admin_host_shared(GPtrArray *members, const RelayMember *peer, const gchar *host)
-{
-	for (guint i = 0; i < members->len; i++) {
-		const RelayMember *member = g_ptr_array_index(members, i);
-		const gchar *inbox =
-			member->shared_inbox != NULL ? member->shared_inbox : member->inbox;
-		g_autofree gchar *other = relay_store_host_of_url(inbox);
-
-		if (g_strcmp0(member->network, peer->network) == 0 &&
-		    g_strcmp0(member->actor, peer->actor) == 0)
-			continue;
-		if (g_strcmp0(other, host) == 0)
-			return TRUE;
-	}
-	return FALSE;
-}
-
 /*
- * peers remove: the deliveries queued for the peer go (when no other member shares its host:
- * the queue is kept by host), then a Reject of its Follow of us and an Undo of ours are
- * queued and the peer is forgotten: nothing is relayed to or from it from now on.
+ * peers remove: the deliveries queued for the peer go, then a Reject of its Follow of us and an
+ * Undo of ours are queued and the peer is forgotten: nothing is relayed to or from it from now
+ * on.
  */
 static JsonNode *
 relay_admin_peers_remove_run(RelayStore *store,
@@ -1964,8 +1945,6 @@ relay_admin_peers_remove_run(RelayStore *store,
 {
 	g_autoptr(RelayMember) peer = relay_admin_job_peer(store, job, cancellable, error);
 	g_autoptr(JsonBuilder) builder = json_builder_new();
-	g_autoptr(GPtrArray) members = NULL;
-	g_autofree gchar *host = NULL;
 	const RelayAdminNetwork *network;
 	guint64 dropped = 0;
 	gboolean undo = FALSE;
@@ -1973,14 +1952,16 @@ relay_admin_peers_remove_run(RelayStore *store,
 	if (peer == NULL)
 		return NULL;
 	network = relay_admin_job_find_network(job, peer->network);
-	members = relay_store_member_list(store, NULL, -1, cancellable, error);
-	if (members == NULL)
-		return NULL;
-	host = relay_store_host_of_url(peer->shared_inbox != NULL ? peer->shared_inbox
-								  : peer->inbox);
-	if (host != NULL && !relay_admin_host_shared(members, peer, host) &&
-	    !relay_store_delivery_drop_host(store, host, &dropped, cancellable, error))
-		return NULL;
+	for (guint i = 0; i < 2; i++) {
+		const gchar *inbox = i == 0 ? peer->inbox : peer->shared_inbox;
+		guint64 count = 0;
+		if (inbox == NULL || (i == 1 && g_strcmp0(inbox, peer->inbox) == 0))
+			continue;
+		if (!relay_store_delivery_drop_inbox(
+			    store, peer->network, inbox, &count, cancellable, error))
+			return NULL;
+		dropped += count;
+	}
 	if (!relay_membership_end(store,
 				  peer,
 				  job->origin,

@@ -426,6 +426,27 @@ node_queue_length(Node *node)
 }
 
 typedef struct {
+	Node *node;
+	gint64 length;
+	gint64 next_us;
+} QueueWait;
+
+static gboolean
+queue_length_is(gpointer user_data)
+{
+	QueueWait *wait = user_data;
+	return poll_due(&wait->next_us) && node_queue_length(wait->node) == wait->length;
+}
+
+/* waits until @node's queue holds @length deliveries (those settled are gone) */
+static void
+wait_queue_length(Node *node, gint64 length)
+{
+	QueueWait wait = {node, length, 0};
+	g_assert_true(relay_test_wait_until(NULL, queue_length_is, &wait, WAIT_MS));
+}
+
+typedef struct {
 	PeeringFixture *fixture;
 	guint empty_rounds;
 	gint64 next_us;
@@ -798,6 +819,8 @@ test_remove(PeeringFixture *fixture, gconstpointer user_data)
 	g_autofree gchar *body_a = NULL;
 	g_autofree gchar *note_b = NULL;
 	g_autofree gchar *body_b = NULL;
+	g_autofree gchar *queued_note = NULL;
+	g_autofree gchar *queued_body = NULL;
 	g_autoptr(Cli) removed = NULL;
 	g_autoptr(Cli) again = NULL;
 	g_autoptr(JsonNode) list = NULL;
@@ -808,9 +831,14 @@ test_remove(PeeringFixture *fixture, gconstpointer user_data)
 	/* A is down while B's operator cuts the link: back up, A still takes B for a peer
 	 * until B's Undo and Reject reach it at their next retry */
 	node_stop(a);
+	/* what B queued for A meanwhile is dropped with the link */
+	queued_body = post(b, b->members[0], TRUE, &queued_note);
+	wait_note(b->members[1], queued_note);
+	wait_queue_length(b, 1);
 	removed = cli(b, "peers", "remove", "relay", a->actor, NULL);
 	assert_cli_ok(removed);
 	g_assert_nonnull(strstr(removed->out, "no longer a peer"));
+	g_assert_nonnull(strstr(removed->out, "1 queued delivery dropped"));
 	node_start(a);
 	body_a = post(a, a->members[0], TRUE, &note_a);
 	body_b = post(b, b->members[0], FALSE, &note_b);
@@ -820,6 +848,7 @@ test_remove(PeeringFixture *fixture, gconstpointer user_data)
 	for (guint m = 0; m < N_USERS; m++) {
 		g_assert_cmpuint(count_about(b->members[m], note_a), ==, 0);
 		g_assert_cmpuint(count_about(a->members[m], note_b), ==, 0);
+		g_assert_cmpuint(count_about(a->members[m], queued_note), ==, 0);
 	}
 	/* A heard: B refused A's Follow and stopped following A */
 	wait_peer_state(a, b, "rejected");

@@ -1826,6 +1826,15 @@ relay_admin_peers_add_run(RelayStore *store,
 static void
 relay_admin_peers_add_fetched_cb(GObject *source, GAsyncResult *res, gpointer user_data);
 
+/* a peers add refused before its job: logged as a refused change, as the job's would be */
+static void
+relay_admin_peers_add_refuse(RelayAdminRequest *request, const gchar *code, const gchar *message)
+{
+	g_autofree gchar *refused = g_strdup_printf("refused: %s", message);
+	relay_admin_request_log(request, refused);
+	relay_admin_request_refuse(request, code, message);
+}
+
 /* fetches the actor at @url for peers add, signed by the network that peers */
 static void
 relay_admin_peers_add_fetch_url(RelayAdminRequest *request, const gchar *url)
@@ -1854,8 +1863,7 @@ relay_admin_peers_add_fetched_cb(GObject *source, GAsyncResult *res, gpointer us
 	if (actor == NULL) {
 		g_autofree gchar *message = g_strdup_printf(
 			"cannot get the network at %s: %s", job->url, error->message);
-		relay_admin_request_log(request, message);
-		relay_admin_request_refuse(request, "failed", message);
+		relay_admin_peers_add_refuse(request, "failed", message);
 		return;
 	}
 	/* the inbox URL answers the actor: its id is where the actor really is, fetched once
@@ -1871,8 +1879,7 @@ relay_admin_peers_add_fetched_cb(GObject *source, GAsyncResult *res, gpointer us
 					job->url,
 					job->peer->id,
 					actor->id);
-		relay_admin_request_log(request, message);
-		relay_admin_request_refuse(request, "failed", message);
+		relay_admin_peers_add_refuse(request, "failed", message);
 		return;
 	}
 	g_clear_pointer(&job->peer, relay_remote_actor_free);
@@ -1889,13 +1896,13 @@ relay_admin_peers_add_fetch(RelayAdminRequest *request)
 
 	if (relay_admin_job_peer_network(job, &error) == NULL ||
 	    !relay_admin_job_check_url(job, &error)) {
-		relay_admin_request_log(request, error->message);
-		relay_admin_request_refuse(request, relay_admin_error_code(error), error->message);
+		relay_admin_peers_add_refuse(
+			request, relay_admin_error_code(error), error->message);
 		return;
 	}
 	if (self->actor_cache == NULL || self->networks == NULL ||
 	    g_hash_table_lookup(self->networks, job->network) == NULL) {
-		relay_admin_request_refuse(request, "failed", "the node cannot fetch right now");
+		relay_admin_peers_add_refuse(request, "failed", "the node cannot fetch right now");
 		return;
 	}
 	relay_admin_peers_add_fetch_url(request, job->url);

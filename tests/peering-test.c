@@ -659,6 +659,36 @@ test_chain(PeeringFixture *fixture, gconstpointer user_data)
 	JsonObject *peer;
 
 	subscribe_members(fixture);
+	/* bad input: a clear message, status 1 (2 for bad usage), nothing changed */
+	{
+		g_autofree gchar *nobody = g_strdup_printf("http://127.0.0.44:%u/actor", a->port);
+		const struct {
+			const gchar *network;
+			const gchar *url;
+			const gchar *message;
+		} bad[] = {
+			{"nowhere", b->inbox, "no network named 'nowhere'"},
+			{"relay", "not a url", "is not the URL of a network"},
+			{"relay", a->actor, "is network relay of this node"},
+			{"relay", nobody, "cannot get the network at"},
+		};
+		g_autoptr(Cli) usage = cli(a, "peers", "add", "relay", NULL);
+		g_autoptr(JsonNode) none = NULL;
+
+		g_assert_cmpint(usage->status, ==, 2);
+		for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+			g_autoptr(Cli) refused =
+				cli(a, "peers", "add", bad[i].network, bad[i].url, NULL);
+			g_assert_cmpint(refused->status, ==, 1);
+			if (strstr(refused->err, bad[i].message) == NULL)
+				g_error("peers add %s: %s", bad[i].url, refused->err);
+		}
+		none = peers_list(a);
+		g_assert_cmpuint(json_array_get_length(json_object_get_array_member(
+					 json_node_get_object(none), "peers")),
+				 ==,
+				 0);
+	}
 	/* A adds B by its inbox URL, B adds A by its actor URL */
 	peer_add(a, b);
 	{

@@ -837,6 +837,21 @@ test_one_way(PeeringFixture *fixture, gconstpointer user_data)
 	wait_note(b->members[1], note_a);
 	wait_drained(fixture);
 	g_assert_cmpuint(count_about(b->members[0], note_a), ==, 1);
+
+	/* A's direction for B holds for what B relays: receive-only, B's posts stop at A */
+	{
+		g_autofree gchar *b_domain = g_strdup_printf("%s:%u", b->address, b->port);
+		g_autoptr(Cli) direction =
+			cli(a, "members", "direction", b_domain, "receive-only", NULL);
+		assert_cli_ok(direction);
+	}
+	g_clear_pointer(&note_b, g_free);
+	g_clear_pointer(&body_b, g_free);
+	body_b = post(b, b->members[0], FALSE, &note_b);
+	wait_note(b->members[1], note_b);
+	wait_drained(fixture);
+	for (guint m = 0; m < N_USERS; m++)
+		g_assert_cmpuint(count_about(a->members[m], note_b), ==, 0);
 }
 
 /* B's operator cuts the link: from that moment nothing crosses, either way */

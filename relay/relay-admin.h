@@ -7,8 +7,10 @@
 
 #include <gio/gio.h>
 
+#include "relay-actor-cache.h"
 #include "relay-config.h"
 #include "relay-deliverer.h"
+#include "relay-peer-traffic.h"
 #include "relay-store.h"
 
 G_BEGIN_DECLS
@@ -25,6 +27,8 @@ void
 relay_admin_set_config(RelayAdmin *self, RelayConfig *config);
 void
 relay_admin_set_networks(RelayAdmin *self, GHashTable *networks);
+void
+relay_admin_set_peer_sources(RelayAdmin *self, RelayActorCache *cache, RelayPeerTraffic *traffic);
 gboolean
 relay_admin_listen(RelayAdmin *self, const gchar *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 const gchar *

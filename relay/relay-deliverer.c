@@ -104,6 +104,8 @@ struct _RelayDeliverer {
 	GSource *deadline_source;
 	RelayDelivererSignHook sign_hook;
 	gpointer sign_hook_data;
+	RelayDelivererDoneFunc done_func; /* (nullable): told of each delivery done */
+	gpointer done_data;
 	GHashTable *hosts; /* (element-type utf8 RelayDelivererHost) */
 	/* (element-type utf8 gint64): hosts paused (breaker, Retry-After), till when; may hold
 	 * pauses already over, dropped by relay_deliverer_dup_holds() */
@@ -556,6 +558,8 @@ relay_deliverer_settle_one(RelayDeliverer *self,
 	relay_deliverer_result_add(self, delivery, outcome, retry_at_us);
 	self->counters.outcomes[outcome]++;
 	relay_deliverer_count_recent(self, outcome);
+	if (outcome == RELAY_DELIVERY_OUTCOME_DONE && self->done_func != NULL)
+		self->done_func(delivery->network, delivery->inbox, self->done_data);
 	if (outcome == RELAY_DELIVERY_OUTCOME_DONE) {
 		gint64 latency_us = MAX(now_us - delivery->created_at_us, 0);
 		self->counters.latency_count++;
@@ -1719,6 +1723,19 @@ relay_deliverer_set_networks(RelayDeliverer *self, GHashTable *networks)
 	if (networks != NULL)
 		self->networks = g_hash_table_ref(networks);
 	relay_deliverer_claim_maybe(self);
+}
+
+/**
+ * relay_deliverer_set_done_func:
+ * @func: (nullable): called on the main context with the network and inbox of each delivery
+ *	done (2xx), e.g. to count the traffic to peers
+ */
+void
+relay_deliverer_set_done_func(RelayDeliverer *self, RelayDelivererDoneFunc func, gpointer user_data)
+{
+	g_return_if_fail(RELAY_IS_DELIVERER(self));
+	self->done_func = func;
+	self->done_data = user_data;
 }
 
 /**

@@ -138,6 +138,13 @@ relay_deliverer_set_options(RelayDeliverer *self,
 			    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void
 relay_deliverer_set_networks(RelayDeliverer *self, GHashTable *networks);
+typedef void (*RelayDelivererDoneFunc)(const gchar *network,
+				       const gchar *inbox,
+				       gpointer user_data);
+void
+relay_deliverer_set_done_func(RelayDeliverer *self,
+			      RelayDelivererDoneFunc func,
+			      gpointer user_data);
 const gchar *
 relay_deliverer_get_claimer(RelayDeliverer *self);
 void

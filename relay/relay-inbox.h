@@ -10,6 +10,7 @@
 #include "relay-actor-cache.h"
 #include "relay-config.h"
 #include "relay-network.h"
+#include "relay-peer-traffic.h"
 #include "relay-store.h"
 
 G_BEGIN_DECLS
@@ -55,6 +56,8 @@ void
 relay_inbox_set_holds_func(RelayInbox *self, RelayInboxHoldsFunc func, gpointer user_data);
 void
 relay_inbox_set_accepted_func(RelayInbox *self, RelayInboxAcceptedFunc func, gpointer user_data);
+void
+relay_inbox_set_peer_traffic(RelayInbox *self, RelayPeerTraffic *traffic);
 void
 relay_inbox_post(RelayInbox *self, SoupServerMessage *msg, RelayNetwork *network);
 guint

@@ -55,7 +55,10 @@ typedef struct {
 	RelayMemberDirection direction;
 	gchar *follow_id;      /* (nullable): the id of their Follow */
 	gchar *follow_back_id; /* (nullable): the id of our Follow (LitePub, peers) */
-	gboolean is_peer;
+	/* what became of our Follow: pending until the member answers it (peers: see
+	 * relay-peers.c); LitePub members also become accepted when they accept it */
+	RelayMemberState follow_back_state;
+	gboolean is_peer; /* our admin linked this network to ours: it may forward others' posts */
 	gint64 created_at_us;
 	gint64 last_seen_us;
 	guint failure_count;

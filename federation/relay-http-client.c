@@ -740,7 +740,10 @@ relay_http_client_add_header_cb(const gchar *name, const gchar *value, gpointer 
 		return;
 	if (g_ascii_strcasecmp(name, "User-Agent") == 0)
 		builder->has_user_agent = TRUE;
-	g_string_append_printf(builder->head, "%s: %s\r\n", name, value);
+	g_string_append(builder->head, name);
+	g_string_append_len(builder->head, ": ", 2);
+	g_string_append(builder->head, value);
+	g_string_append_len(builder->head, "\r\n", 2);
 }
 
 /**

@@ -63,6 +63,9 @@
 #define RELAY_DELIVERER_POLL_US (1 * G_USEC_PER_SEC)
 /* how often the counters are added to the store's */
 #define RELAY_DELIVERER_FLUSH_MS 10000
+/* outcomes settled together once this many wait, or after this long */
+#define RELAY_DELIVERER_SETTLE_BATCH   64
+#define RELAY_DELIVERER_SETTLE_WAIT_MS 10
 /* how long stop waits for the POSTs in flight before cancelling them */
 #define RELAY_DELIVERER_STOP_GRACE_S 5
 /* below the keep-alive timeouts of common servers (Puma 20 s, nginx 75 s) */
@@ -124,6 +127,7 @@ struct _RelayDeliverer {
 	gint64 poll_at_us;	/* when the poll armed fires */
 	GArray *settle_pending; /* (element-type RelayDeliveryResult) */
 	gboolean settling;
+	guint settle_timer_id;
 	guint flush_id;
 	gboolean flushing;
 	gboolean final_flush; /* the one flush of stop was started */
@@ -195,6 +199,8 @@ static void
 relay_deliverer_claim_maybe(RelayDeliverer *self);
 static void
 relay_deliverer_settle_flush(RelayDeliverer *self);
+static void
+relay_deliverer_settle_start(RelayDeliverer *self);
 static void
 relay_deliverer_check_stopped(RelayDeliverer *self);
 static void
@@ -605,12 +611,39 @@ relay_deliverer_settle_cb(GObject *source, GAsyncResult *res, gpointer user_data
 	relay_deliverer_check_stopped(self);
 }
 
-/* settles everything pending in one store call, unless one is running (it calls again) */
+static gboolean
+relay_deliverer_settle_timer_cb(gpointer user_data)
+{
+	RelayDeliverer *self = user_data;
+
+	self->settle_timer_id = 0;
+	relay_deliverer_settle_start(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* settles everything pending in one store call, unless one is running (it calls again); a
+ * few outcomes wait a little for more, so that a busy engine settles in batches */
 static void
 relay_deliverer_settle_flush(RelayDeliverer *self)
 {
+	if (self->settling || self->settle_pending->len == 0)
+		return;
+	if (self->settle_pending->len < RELAY_DELIVERER_SETTLE_BATCH && !self->stopping) {
+		if (self->settle_timer_id == 0)
+			self->settle_timer_id = g_timeout_add(RELAY_DELIVERER_SETTLE_WAIT_MS,
+							      relay_deliverer_settle_timer_cb,
+							      self);
+		return;
+	}
+	relay_deliverer_settle_start(self);
+}
+
+static void
+relay_deliverer_settle_start(RelayDeliverer *self)
+{
 	g_autoptr(GArray) results = NULL;
 
+	g_clear_handle_id(&self->settle_timer_id, g_source_remove);
 	if (self->settling || self->settle_pending->len == 0)
 		return;
 	results = g_steal_pointer(&self->settle_pending);
@@ -2119,6 +2152,7 @@ relay_deliverer_dispose(GObject *object)
 
 	g_clear_handle_id(&self->poll_id, g_source_remove);
 	g_clear_handle_id(&self->flush_id, g_source_remove);
+	g_clear_handle_id(&self->settle_timer_id, g_source_remove);
 	g_clear_handle_id(&self->stop_grace_id, g_source_remove);
 	if (self->sign_pool != NULL)
 		g_thread_pool_free(g_steal_pointer(&self->sign_pool), FALSE, TRUE);

@@ -119,6 +119,7 @@ typedef struct {
 	InboxFixture *fixture;
 	const gchar *series;
 	gdouble at_least;
+	gdouble at_most;
 } MetricWait;
 
 static gboolean
@@ -126,13 +127,22 @@ metric_reached(gpointer user_data)
 {
 	MetricWait *wait = user_data;
 	g_autoptr(GHashTable) samples = fetch_metrics(wait->fixture);
-	return relay_test_prometheus_value(samples, wait->series) >= wait->at_least;
+	gdouble value = relay_test_prometheus_value(samples, wait->series);
+	return value >= wait->at_least && value <= wait->at_most;
 }
 
 static void
 wait_until_metric(InboxFixture *fixture, const gchar *series, gdouble at_least)
 {
-	MetricWait wait = {fixture, series, at_least};
+	MetricWait wait = {fixture, series, at_least, G_MAXDOUBLE};
+	g_assert_true(relay_test_wait_until(NULL, metric_reached, &wait, 20000));
+}
+
+/* outcomes are counted when known and settled in storage a little later, in batches */
+static void
+wait_until_metric_at_most(InboxFixture *fixture, const gchar *series, gdouble at_most)
+{
+	MetricWait wait = {fixture, series, -G_MAXDOUBLE, at_most};
 	g_assert_true(relay_test_wait_until(NULL, metric_reached, &wait, 20000));
 }
 
@@ -1147,6 +1157,7 @@ test_metrics(InboxFixture *fixture, gconstpointer user_data)
 			  0);
 	/* two Accepts and the Create */
 	wait_until_metric(fixture, "relay_deliveries_total{outcome=\"done\"}", 3);
+	wait_until_metric_at_most(fixture, "relay_queue_deliveries", 0);
 	g_clear_pointer(&samples, g_hash_table_unref);
 	samples = fetch_metrics(fixture);
 	done = relay_test_prometheus_value(samples, "relay_deliveries_total{outcome=\"done\"}");

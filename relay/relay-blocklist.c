@@ -26,6 +26,7 @@
 
 #include "relay-blocklist.h"
 #include "relay-error.h"
+#include "relay-json.h"
 
 /* errors listed before "and N more" */
 #define RELAY_BLOCKLIST_MAX_ERRORS 10
@@ -437,6 +438,130 @@ relay_blocklist_parse(const gchar *text, gsize length, const gchar *name, GError
 			entry->skip = g_strdup_printf("listed before, line %u", earlier->line);
 		else if (entry->skip == NULL)
 			g_hash_table_insert(lines, entry->domain, entry);
+		g_ptr_array_add(entries, entry);
+	}
+	if (n_problems > RELAY_BLOCKLIST_MAX_ERRORS)
+		g_string_append_printf(
+			problems, "\n(and %u more)", n_problems - RELAY_BLOCKLIST_MAX_ERRORS);
+	if (n_problems > 0) {
+		g_set_error_literal(
+			error, RELAY_ERROR, RELAY_ERROR_INVALID_ARGUMENT, problems->str);
+		return NULL;
+	}
+	return g_steal_pointer(&entries);
+}
+
+/* one element of a JSON list to an entry, or a message saying what is wrong */
+static RelayBlocklistEntry *
+relay_blocklist_entry_from_json(JsonNode *node, guint index, gchar **out_problem)
+{
+	g_autoptr(RelayBlocklistEntry) entry = g_new0(RelayBlocklistEntry, 1);
+	g_autoptr(GError) error = NULL;
+	const gchar *domain = NULL;
+	const gchar *severity = NULL;
+	const gchar *comment = NULL;
+
+	entry->line = index + 1;
+	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING) {
+		domain = json_node_get_string(node);
+	} else if (JSON_NODE_HOLDS_OBJECT(node)) {
+		JsonObject *object = json_node_get_object(node);
+		domain = relay_json_object_get_string(object, "domain");
+		severity = relay_json_object_get_string(object, "severity");
+		/* ours says reason; Mastodon's API says comment, its CSV public_comment */
+		comment = relay_json_object_get_string(object, "reason");
+		if (comment == NULL)
+			comment = relay_json_object_get_string(object, "comment");
+		if (comment == NULL)
+			comment = relay_json_object_get_string(object, "public_comment");
+	}
+	if (domain == NULL) {
+		*out_problem = g_strdup("not a domain, nor an object with a \"domain\" string");
+		return NULL;
+	}
+	if (severity == NULL || severity[0] == '\0')
+		severity = "suspend";
+	if (g_strcmp0(severity, "suspend") != 0 && g_strcmp0(severity, "silence") != 0 &&
+	    g_strcmp0(severity, "noop") != 0) {
+		*out_problem = g_strdup_printf("unknown severity '%s' (suspend, silence or noop)",
+					       severity);
+		return NULL;
+	}
+	entry->severity = g_strdup(severity);
+	entry->comment = comment != NULL && comment[0] != '\0' ? g_strdup(comment) : NULL;
+	/* Mastodon's public list hides some domains as "ex*mple.com" */
+	if (strchr(domain, '*') != NULL) {
+		entry->domain = g_strdup(domain);
+		entry->skip = g_strdup("obfuscated: the domain is not known");
+		return g_steal_pointer(&entry);
+	}
+	if (!relay_domain_normalize(domain, FALSE, &entry->domain, &error)) {
+		*out_problem = g_strdup(error->message);
+		return NULL;
+	}
+	if (g_strcmp0(severity, "noop") == 0)
+		entry->skip = g_strdup("severity noop blocks nothing");
+	return g_steal_pointer(&entry);
+}
+
+/**
+ * relay_blocklist_parse_json:
+ * @bytes: a JSON document
+ * @name: where it comes from, for messages
+ * @error: (nullable): every problem, as "NAME: entry N: PROBLEM"
+ *	(%RELAY_ERROR_INVALID_ARGUMENT)
+ *
+ * Reads a domain block list as JSON: what `/networks/NAME/blocks` serves (an array of
+ * {"domain", "severity", "reason"}), Mastodon's `/api/v1/instance/domain_blocks` (an array of
+ * {"domain", "severity", "comment"}), or an array of domain strings. Severities and skips are
+ * as in relay_blocklist_parse(); element N is reported as line N.
+ *
+ * Returns: (transfer container) (element-type RelayBlocklistEntry) (nullable): every entry, in
+ *	order, or %NULL when anything is wrong
+ */
+GPtrArray *
+relay_blocklist_parse_json(GBytes *bytes, const gchar *name, GError **error)
+{
+	g_autoptr(GPtrArray) entries =
+		g_ptr_array_new_with_free_func((GDestroyNotify)relay_blocklist_entry_free);
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GString) problems = g_string_new(NULL);
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(JsonNode) root = relay_json_parse(bytes, RELAY_JSON_MAX_DEPTH, &error_local);
+	JsonArray *array;
+	guint n_problems = 0;
+
+	if (root == NULL || !JSON_NODE_HOLDS_ARRAY(root)) {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_INVALID_ARGUMENT,
+			    "%s: %s",
+			    name,
+			    root == NULL ? error_local->message : "not a JSON array of blocks");
+		return NULL;
+	}
+	array = json_node_get_array(root);
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		g_autofree gchar *problem = NULL;
+		RelayBlocklistEntry *entry = relay_blocklist_entry_from_json(
+			json_array_get_element(array, i), i, &problem);
+		RelayBlocklistEntry *earlier;
+
+		if (entry == NULL) {
+			if (n_problems++ < RELAY_BLOCKLIST_MAX_ERRORS)
+				g_string_append_printf(problems,
+						       "%s%s: entry %u: %s",
+						       problems->len > 0 ? "\n" : "",
+						       name,
+						       i + 1,
+						       problem);
+			continue;
+		}
+		earlier = entry->skip == NULL ? g_hash_table_lookup(seen, entry->domain) : NULL;
+		if (earlier != NULL)
+			entry->skip = g_strdup_printf("listed before, entry %u", earlier->line);
+		else if (entry->skip == NULL)
+			g_hash_table_insert(seen, entry->domain, entry);
 		g_ptr_array_add(entries, entry);
 	}
 	if (n_problems > RELAY_BLOCKLIST_MAX_ERRORS)

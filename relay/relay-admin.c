@@ -689,7 +689,31 @@ relay_admin_policy_lookup(GPtrArray *policies,
 	return NULL;
 }
 
-/* a block removes @member (see relay_membership_remove) and lists it in @removed */
+/* each configured network's actor URL, by name, for relay_membership_block() */
+static GHashTable *
+relay_admin_job_actors(RelayAdminJob *job)
+{
+	GHashTable *actors = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (guint i = 0; job->networks != NULL && i < job->networks->len; i++) {
+		const RelayAdminNetwork *network = g_ptr_array_index(job->networks, i);
+		g_hash_table_insert(actors, network->name, network->actor);
+	}
+	return actors;
+}
+
+static void
+relay_admin_member_removed_cb(const RelayMember *member, gpointer user_data)
+{
+	JsonBuilder *removed = user_data;
+
+	json_builder_begin_object(removed);
+	relay_admin_add_string(removed, "network", member->network);
+	relay_admin_add_string(removed, "actor", member->actor);
+	json_builder_end_object(removed);
+}
+
+/* a software block removes @member (see relay_membership_remove) and lists it in @removed */
 static gboolean
 relay_admin_remove_member(RelayStore *store,
 			  RelayAdminJob *job,
@@ -711,73 +735,52 @@ relay_admin_remove_member(RelayStore *store,
 				     error))
 		return FALSE;
 	job->queued |= queued;
-	json_builder_begin_object(removed);
-	relay_admin_add_string(removed, "network", member->network);
-	relay_admin_add_string(removed, "actor", member->actor);
-	json_builder_end_object(removed);
+	relay_admin_member_removed_cb(member, removed);
 	return TRUE;
 }
 
-typedef struct {
-	guint removed;
-	guint64 dropped;
-} RelayAdminBlockResult;
-
 /*
- * Blocks @domain on the whole node: the policy, then the deliveries queued for its hosts go,
- * then every membership on it (or a subdomain) ends with a Reject, as `relay block` says.
+ * Blocks @domain on the whole node (@network NULL) or in one network, as `relay block` says:
+ * see relay_membership_block(); each member removed is listed in @removed.
  */
 static gboolean
 relay_admin_block_domain(RelayStore *store,
 			 RelayAdminJob *job,
+			 const gchar *network,
 			 const gchar *domain,
 			 const gchar *reason,
 			 const gchar *source,
+			 const gchar *subscription,
 			 JsonBuilder *removed,
-			 RelayAdminBlockResult *result,
+			 RelayBlockEffects *result,
 			 GCancellable *cancellable,
 			 GError **error)
 {
 	g_autoptr(RelayDomainPolicy) policy =
-		relay_domain_policy_new(NULL, domain, RELAY_POLICY_KIND_BLOCK);
-	g_autoptr(GPtrArray) hosts = NULL;
-	g_autoptr(GPtrArray) members = NULL;
+		relay_domain_policy_new(network, domain, RELAY_POLICY_KIND_BLOCK);
+	g_autoptr(GHashTable) actors = relay_admin_job_actors(job);
 
 	policy->reason = g_strdup(reason);
 	policy->source = g_strdup(source);
+	policy->subscription = g_strdup(subscription);
 	policy->created_at_us = job->now_us;
-	if (!relay_store_policy_put(store, policy, cancellable, error))
+	if (!relay_membership_block(store,
+				    policy,
+				    job->origin,
+				    actors,
+				    job->now_us,
+				    relay_admin_member_removed_cb,
+				    removed,
+				    result,
+				    cancellable,
+				    error))
 		return FALSE;
-	hosts = relay_store_delivery_pending_hosts(store, cancellable, error);
-	if (hosts == NULL)
-		return FALSE;
-	for (guint i = 0; i < hosts->len; i++) {
-		const RelayPendingHost *host = g_ptr_array_index(hosts, i);
-		guint64 dropped = 0;
-		if (!relay_domain_matches(host->host, domain))
-			continue;
-		if (!relay_store_delivery_drop_host(
-			    store, host->host, &dropped, cancellable, error))
-			return FALSE;
-		result->dropped += dropped;
-	}
-	members = relay_store_member_list(store, NULL, -1, cancellable, error);
-	if (members == NULL)
-		return FALSE;
-	for (guint i = 0; i < members->len; i++) {
-		RelayMember *member = g_ptr_array_index(members, i);
-
-		if (!relay_domain_matches(member->domain, domain))
-			continue;
-		if (!relay_admin_remove_member(store, job, member, removed, cancellable, error))
-			return FALSE;
-		result->removed++;
-	}
+	job->queued |= result->queued;
 	return TRUE;
 }
 
 static gchar *
-relay_admin_block_effects(const RelayAdminBlockResult *result)
+relay_admin_block_effects(const RelayBlockEffects *result)
 {
 	return g_strdup_printf("%u membership%s ended with a Reject, %" G_GUINT64_FORMAT
 			       " queued deliver%s dropped",
@@ -798,7 +801,7 @@ relay_admin_block_run(RelayStore *store,
 	g_autoptr(GPtrArray) policies = NULL;
 	g_autofree gchar *effects = NULL;
 	RelayDomainPolicy *existing;
-	RelayAdminBlockResult result = {0};
+	RelayBlockEffects result = {0};
 	const gchar *reason;
 
 	if (domain == NULL)
@@ -818,9 +821,11 @@ relay_admin_block_run(RelayStore *store,
 	json_builder_begin_array(builder);
 	if (!relay_admin_block_domain(store,
 				      job,
+				      NULL,
 				      domain,
 				      reason,
 				      existing != NULL ? existing->source : NULL,
+				      NULL,
 				      builder,
 				      &result,
 				      cancellable,
@@ -1069,7 +1074,7 @@ relay_admin_blocks_import_run(RelayStore *store,
 	g_autoptr(JsonBuilder) removed = json_builder_new();
 	g_autoptr(JsonNode) removed_root = NULL;
 	g_autofree gchar *effects = NULL;
-	RelayAdminBlockResult result = {0};
+	RelayBlockEffects result = {0};
 	guint added = 0;
 	guint already = 0;
 	guint skipped = 0;
@@ -1099,9 +1104,11 @@ relay_admin_blocks_import_run(RelayStore *store,
 			continue;
 		if (!relay_admin_block_domain(store,
 					      job,
+					      NULL,
 					      entry->domain,
 					      entry->comment,
 					      source,
+					      NULL,
 					      removed,
 					      &result,
 					      cancellable,

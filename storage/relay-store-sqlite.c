@@ -825,6 +825,29 @@ relay_store_sqlite_policy_list(RelayStore *store, GCancellable *cancellable, GEr
 
 /* block list subscriptions */
 
+/* runs @sql, a statement on one subscription's rows (?1 network, ?2 url); call with the mutex
+ * held */
+static gboolean
+relay_store_sqlite_subscription_rows(RelayStoreSqlite *self,
+				     const gchar *sql,
+				     const gchar *network,
+				     const gchar *url,
+				     gint *out_changes,
+				     GError **error)
+{
+	g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(self, sql, error);
+
+	if (stmt == NULL)
+		return FALSE;
+	bind_text(stmt, 1, network);
+	bind_text(stmt, 2, url);
+	if (!relay_store_sqlite_step_done(self, stmt, error))
+		return FALSE;
+	if (out_changes != NULL)
+		*out_changes = sqlite3_changes(self->db);
+	return TRUE;
+}
+
 static gboolean
 relay_store_sqlite_block_subscription_write(RelayStoreSqlite *self,
 					    const RelayBlockSubscription *subscription,
@@ -854,18 +877,14 @@ relay_store_sqlite_block_subscription_write(RelayStoreSqlite *self,
 		return FALSE;
 	if (entries == NULL)
 		return TRUE;
-	{
-		g_autoptr(RelaySqliteStmt) clear = relay_store_sqlite_prepare(
-			self,
-			"DELETE FROM block_subscription_entries WHERE network = ?1 AND url = ?2",
-			error);
-		if (clear == NULL)
-			return FALSE;
-		bind_text(clear, 1, subscription->network);
-		bind_text(clear, 2, subscription->url);
-		if (!relay_store_sqlite_step_done(self, clear, error))
-			return FALSE;
-	}
+	if (!relay_store_sqlite_subscription_rows(
+		    self,
+		    "DELETE FROM block_subscription_entries WHERE network = ?1 AND url = ?2",
+		    subscription->network,
+		    subscription->url,
+		    NULL,
+		    error))
+		return FALSE;
 	for (guint i = 0; i < entries->len; i++) {
 		const RelayDomainPolicy *entry = g_ptr_array_index(entries, i);
 		g_autoptr(RelaySqliteStmt) insert = relay_store_sqlite_prepare(
@@ -922,44 +941,25 @@ relay_store_sqlite_block_subscription_remove(RelayStore *store,
 {
 	RelayStoreSqlite *self = RELAY_STORE_SQLITE(store);
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
-	gint changes;
+	gint changes = 0;
 
 	if (!relay_store_sqlite_begin(self, error))
 		return FALSE;
-	{
-		g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(
-			self,
-			"DELETE FROM block_subscriptions WHERE network = ?1 AND url = ?2",
-			error);
-		if (stmt == NULL) {
-			relay_store_sqlite_rollback(self);
-			return FALSE;
-		}
-		bind_text(stmt, 1, network);
-		bind_text(stmt, 2, url);
-		if (!relay_store_sqlite_step_done(self, stmt, error)) {
-			relay_store_sqlite_rollback(self);
-			return FALSE;
-		}
-		changes = sqlite3_changes(self->db);
-	}
-	{
-		g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(
-			self,
-			"DELETE FROM block_subscription_entries WHERE network = ?1 AND url = ?2",
-			error);
-		if (stmt == NULL) {
-			relay_store_sqlite_rollback(self);
-			return FALSE;
-		}
-		bind_text(stmt, 1, network);
-		bind_text(stmt, 2, url);
-		if (!relay_store_sqlite_step_done(self, stmt, error)) {
-			relay_store_sqlite_rollback(self);
-			return FALSE;
-		}
-	}
-	if (!relay_store_sqlite_commit(self, error)) {
+	if (!relay_store_sqlite_subscription_rows(
+		    self,
+		    "DELETE FROM block_subscriptions WHERE network = ?1 AND url = ?2",
+		    network,
+		    url,
+		    &changes,
+		    error) ||
+	    !relay_store_sqlite_subscription_rows(
+		    self,
+		    "DELETE FROM block_subscription_entries WHERE network = ?1 AND url = ?2",
+		    network,
+		    url,
+		    NULL,
+		    error) ||
+	    !relay_store_sqlite_commit(self, error)) {
 		relay_store_sqlite_rollback(self);
 		return FALSE;
 	}

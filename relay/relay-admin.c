@@ -40,6 +40,7 @@
 #include <json-glib/json-glib.h>
 
 #include "relay-admin.h"
+#include "relay-block-subscriptions.h"
 #include "relay-blocklist.h"
 #include "relay-error.h"
 #include "relay-log.h"
@@ -55,7 +56,8 @@ struct _RelayAdmin {
 	RelayConfig *config;
 	RelayStore *store;
 	RelayDeliverer *deliverer;
-	GHashTable *networks; /* (nullable) (element-type utf8 RelayNetwork) */
+	RelayBlockPoller *block_poller; /* (nullable): fetches subscribed block lists */
+	GHashTable *networks;		/* (nullable) (element-type utf8 RelayNetwork) */
 	GSocketService *service;
 	gchar *path;
 	dev_t socket_dev;
@@ -104,6 +106,9 @@ struct _RelayAdminJob {
 	gchar *name;
 	gchar *csv;
 	gchar *file;
+	gchar *url;
+	gchar *mode;
+	gboolean advice;     /* blocks list --advice */
 	GPtrArray *networks; /* (element-type RelayAdminNetwork): default network first */
 	gchar *origin;
 	gint64 now_us;
@@ -126,6 +131,8 @@ relay_admin_job_free(RelayAdminJob *job)
 	g_free(job->name);
 	g_free(job->csv);
 	g_free(job->file);
+	g_free(job->url);
+	g_free(job->mode);
 	g_clear_pointer(&job->networks, g_ptr_array_unref);
 	g_free(job->origin);
 	g_free(job->summary);
@@ -993,6 +1000,38 @@ relay_admin_software_list_run(RelayStore *store,
 	return relay_admin_list_policies(store, RELAY_POLICY_KIND_SOFTWARE, cancellable, error);
 }
 
+/* "not blocked" for a domain a subscribed list blocks: say which list, and what to do */
+static void
+relay_admin_explain_listed(RelayStore *store,
+			   const gchar *domain,
+			   GError **error,
+			   GCancellable *cancellable)
+{
+	g_autoptr(GPtrArray) policies = NULL;
+
+	if (error == NULL || !g_error_matches(*error, RELAY_ERROR, RELAY_ERROR_NOT_FOUND))
+		return;
+	policies = relay_store_policy_list(store, cancellable, NULL);
+	for (guint i = 0; policies != NULL && i < policies->len; i++) {
+		const RelayDomainPolicy *policy = g_ptr_array_index(policies, i);
+		if (policy->kind != RELAY_POLICY_KIND_BLOCK || policy->subscription == NULL ||
+		    g_strcmp0(policy->domain, domain) != 0)
+			continue;
+		g_clear_error(error);
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_NOT_FOUND,
+			    "%s is blocked in network %s by the block list %s, not by you: it is "
+			    "lifted when the list drops it, or with 'relay blocks unsubscribe %s' "
+			    "(or subscribe again with --mode advise)",
+			    domain,
+			    policy->network,
+			    policy->subscription,
+			    policy->subscription);
+		return;
+	}
+}
+
 static JsonNode *
 relay_admin_unblock_run(RelayStore *store,
 			RelayAdminJob *job,
@@ -1005,8 +1044,10 @@ relay_admin_unblock_run(RelayStore *store,
 	if (domain == NULL)
 		return NULL;
 	if (!relay_admin_remove_policy(
-		    store, domain, RELAY_POLICY_KIND_BLOCK, "", cancellable, error))
+		    store, domain, RELAY_POLICY_KIND_BLOCK, "", cancellable, error)) {
+		relay_admin_explain_listed(store, domain, error, cancellable);
 		return NULL;
+	}
 	json_builder_begin_object(builder);
 	relay_admin_add_string(builder, "domain", domain);
 	job->summary = g_strdup_printf(
@@ -1052,11 +1093,16 @@ relay_admin_list_policies(RelayStore *store,
 }
 
 static JsonNode *
+relay_admin_blocks_advice(RelayStore *store, GCancellable *cancellable, GError **error);
+
+static JsonNode *
 relay_admin_blocks_list_run(RelayStore *store,
 			    RelayAdminJob *job,
 			    GCancellable *cancellable,
 			    GError **error)
 {
+	if (job->advice)
+		return relay_admin_blocks_advice(store, cancellable, error);
 	return relay_admin_list_policies(store, RELAY_POLICY_KIND_BLOCK, cancellable, error);
 }
 
@@ -1159,6 +1205,327 @@ relay_admin_blocks_import_run(RelayStore *store,
 				       skipped,
 				       effects);
 	return relay_admin_change_data(job, builder);
+}
+
+/* block list subscriptions: see relay-block-subscriptions.c */
+
+/* the request's block list URL: http or https, with a host */
+static gchar *
+relay_admin_job_block_list_url(RelayAdminJob *job, GError **error)
+{
+	g_autofree gchar *url = g_strstrip(g_strdup(job->url != NULL ? job->url : ""));
+	g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_ENCODED, NULL);
+
+	if (uri == NULL ||
+	    (g_strcmp0(g_uri_get_scheme(uri), "https") != 0 &&
+	     g_strcmp0(g_uri_get_scheme(uri), "http") != 0) ||
+	    g_uri_get_host(uri) == NULL || g_uri_get_host(uri)[0] == '\0') {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_INVALID_ARGUMENT,
+			    "'%s' is not an http or https URL",
+			    url);
+		return NULL;
+	}
+	return g_steal_pointer(&url);
+}
+
+static RelayBlockSubscription *
+relay_admin_subscription_lookup(GPtrArray *subscriptions, const gchar *network, const gchar *url)
+{
+	for (guint i = 0; i < subscriptions->len; i++) {
+		RelayBlockSubscription *subscription = g_ptr_array_index(subscriptions, i);
+		if (g_strcmp0(subscription->network, network) == 0 &&
+		    g_strcmp0(subscription->url, url) == 0)
+			return subscription;
+	}
+	return NULL;
+}
+
+/* brings @network's blocks in line with its lists; the members removed go in @removed */
+static gboolean
+relay_admin_apply_subscriptions(RelayStore *store,
+				RelayAdminJob *job,
+				const gchar *network,
+				JsonBuilder *removed,
+				RelayBlockSubscriptionsApplied *applied,
+				GCancellable *cancellable,
+				GError **error)
+{
+	g_autoptr(GHashTable) actors = relay_admin_job_actors(job);
+
+	if (!relay_block_subscriptions_apply(store,
+					     network,
+					     job->origin,
+					     actors,
+					     job->now_us,
+					     relay_admin_member_removed_cb,
+					     removed,
+					     applied,
+					     cancellable,
+					     error))
+		return FALSE;
+	job->queued |= applied->effects.queued;
+	return TRUE;
+}
+
+static JsonNode *
+relay_admin_blocks_subscribe_run(RelayStore *store,
+				 RelayAdminJob *job,
+				 GCancellable *cancellable,
+				 GError **error)
+{
+	g_autofree gchar *url = relay_admin_job_block_list_url(job, error);
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(GPtrArray) subscriptions = NULL;
+	g_autoptr(RelayBlockSubscription) created = NULL;
+	RelayBlockSubscriptionsApplied applied = {0};
+	RelayBlockSubscription *subscription;
+	RelayBlockMode mode = RELAY_BLOCK_MODE_ADVISE;
+	gboolean existed;
+	RelayBlockMode before = RELAY_BLOCK_MODE_ADVISE;
+
+	if (url == NULL)
+		return NULL;
+	if (job->network == NULL) {
+		g_set_error_literal(error,
+				    RELAY_ERROR,
+				    RELAY_ERROR_INVALID_ARGUMENT,
+				    "which network subscribes? give --network NAME");
+		return NULL;
+	}
+	if (!relay_admin_job_check_network(job, job->network, error))
+		return NULL;
+	if (job->mode != NULL && !relay_block_mode_from_string(job->mode, &mode)) {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_INVALID_ARGUMENT,
+			    "unknown mode '%s' (advise or enforce)",
+			    job->mode);
+		return NULL;
+	}
+	subscriptions = relay_store_block_subscription_list(store, cancellable, error);
+	if (subscriptions == NULL)
+		return NULL;
+	subscription = relay_admin_subscription_lookup(subscriptions, job->network, url);
+	existed = subscription != NULL;
+	if (existed) {
+		before = subscription->mode;
+	} else {
+		created = relay_block_subscription_new(job->network, url, mode);
+		created->created_at_us = job->now_us;
+		subscription = created;
+	}
+	subscription->mode = mode;
+	if (!relay_store_block_subscription_put(store, subscription, NULL, cancellable, error))
+		return NULL;
+	json_builder_begin_object(builder);
+	relay_admin_add_string(builder, "network", job->network);
+	relay_admin_add_string(builder, "url", url);
+	relay_admin_add_string(builder, "mode", relay_block_mode_to_string(mode));
+	json_builder_set_member_name(builder, "already_subscribed");
+	json_builder_add_boolean_value(builder, existed);
+	json_builder_set_member_name(builder, "removed");
+	json_builder_begin_array(builder);
+	if (!relay_admin_apply_subscriptions(
+		    store, job, job->network, builder, &applied, cancellable, error))
+		return NULL;
+	json_builder_end_array(builder);
+	relay_admin_add_int(builder, "blocked", applied.added);
+	relay_admin_add_int(builder, "unblocked", applied.lifted);
+	if (existed && before == mode)
+		job->summary = g_strdup_printf("network %s already subscribes to %s (mode %s)",
+					       job->network,
+					       url,
+					       relay_block_mode_to_string(mode));
+	else if (existed)
+		job->summary = g_strdup_printf(
+			"network %s now %s %s: %u domains blocked, %u unblocked, %u membership%s "
+			"ended",
+			job->network,
+			mode == RELAY_BLOCK_MODE_ENFORCE ? "enforces" : "only takes advice from",
+			url,
+			applied.added,
+			applied.lifted,
+			applied.effects.removed,
+			applied.effects.removed == 1 ? "" : "s");
+	else
+		job->summary = g_strdup_printf(
+			"network %s subscribes to %s in mode %s (%s); it is fetched now, then "
+			"every [federation] blocklist-refresh",
+			job->network,
+			url,
+			relay_block_mode_to_string(mode),
+			mode == RELAY_BLOCK_MODE_ENFORCE
+				? "each domain it lists is blocked in the network"
+				: "nothing is blocked, 'relay blocks list --advice' shows its "
+				  "domains");
+	return relay_admin_change_data(job, builder);
+}
+
+/* subscribe: fetch the list now rather than at the next round */
+static void
+relay_admin_blocks_subscribe_finish(RelayAdminRequest *request, JsonObject *data)
+{
+	if (request->admin->block_poller != NULL)
+		relay_block_poller_poll_now(request->admin->block_poller);
+}
+
+static JsonNode *
+relay_admin_blocks_unsubscribe_run(RelayStore *store,
+				   RelayAdminJob *job,
+				   GCancellable *cancellable,
+				   GError **error)
+{
+	g_autofree gchar *url = relay_admin_job_block_list_url(job, error);
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(GPtrArray) subscriptions = NULL;
+	g_autoptr(GString) networks = g_string_new(NULL);
+	RelayBlockSubscriptionsApplied applied = {0};
+	guint removed = 0;
+
+	if (url == NULL)
+		return NULL;
+	subscriptions = relay_store_block_subscription_list(store, cancellable, error);
+	if (subscriptions == NULL)
+		return NULL;
+	json_builder_begin_object(builder);
+	relay_admin_add_string(builder, "url", url);
+	json_builder_set_member_name(builder, "removed");
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < subscriptions->len; i++) {
+		const RelayBlockSubscription *subscription = g_ptr_array_index(subscriptions, i);
+
+		if (g_strcmp0(subscription->url, url) != 0 ||
+		    (job->network != NULL && g_strcmp0(subscription->network, job->network) != 0))
+			continue;
+		if (!relay_store_block_subscription_remove(
+			    store, subscription->network, url, cancellable, error) ||
+		    !relay_admin_apply_subscriptions(store,
+						     job,
+						     subscription->network,
+						     builder,
+						     &applied,
+						     cancellable,
+						     error))
+			return NULL;
+		g_string_append_printf(
+			networks, "%s%s", networks->len > 0 ? ", " : "", subscription->network);
+		removed++;
+	}
+	json_builder_end_array(builder);
+	if (removed == 0) {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_NOT_FOUND,
+			    "no network subscribes to %s%s%s",
+			    url,
+			    job->network != NULL ? " in network " : "",
+			    job->network != NULL ? job->network : "");
+		return NULL;
+	}
+	relay_admin_add_int(builder, "unblocked", applied.lifted);
+	job->summary = g_strdup_printf("unsubscribed network%s %s from %s: %u block%s lifted",
+				       removed == 1 ? "" : "s",
+				       networks->str,
+				       url,
+				       applied.lifted,
+				       applied.lifted == 1 ? "" : "s");
+	return relay_admin_change_data(job, builder);
+}
+
+static JsonNode *
+relay_admin_blocks_subscriptions_run(RelayStore *store,
+				     RelayAdminJob *job,
+				     GCancellable *cancellable,
+				     GError **error)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(GPtrArray) subscriptions =
+		relay_store_block_subscription_list(store, cancellable, error);
+	g_autoptr(GPtrArray) policies = NULL;
+
+	if (subscriptions == NULL)
+		return NULL;
+	policies = relay_store_policy_list(store, cancellable, error);
+	if (policies == NULL)
+		return NULL;
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < subscriptions->len; i++) {
+		const RelayBlockSubscription *subscription = g_ptr_array_index(subscriptions, i);
+		guint enforced = 0;
+
+		for (guint j = 0; j < policies->len; j++) {
+			const RelayDomainPolicy *policy = g_ptr_array_index(policies, j);
+			if (g_strcmp0(policy->subscription, subscription->url) == 0 &&
+			    g_strcmp0(policy->network, subscription->network) == 0)
+				enforced++;
+		}
+		json_builder_begin_object(builder);
+		relay_admin_add_string(builder, "network", subscription->network);
+		relay_admin_add_string(builder, "url", subscription->url);
+		relay_admin_add_string(
+			builder, "mode", relay_block_mode_to_string(subscription->mode));
+		relay_admin_add_time(builder, "created_at", subscription->created_at_us);
+		relay_admin_add_time(builder, "checked_at", subscription->checked_at_us);
+		relay_admin_add_time(builder, "fetched_at", subscription->fetched_at_us);
+		json_builder_set_member_name(builder, "count");
+		if (subscription->count >= 0)
+			json_builder_add_int_value(builder, subscription->count);
+		else
+			json_builder_add_null_value(builder);
+		relay_admin_add_int(builder, "blocks", enforced);
+		relay_admin_add_string(builder, "etag", subscription->etag);
+		relay_admin_add_string(builder, "last_error", subscription->last_error);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+	return json_builder_get_root(builder);
+}
+
+/* blocks list --advice: the domains of the lists a network only takes advice from */
+static JsonNode *
+relay_admin_blocks_advice(RelayStore *store, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(GPtrArray) subscriptions =
+		relay_store_block_subscription_list(store, cancellable, error);
+	g_autoptr(GPtrArray) entries = NULL;
+	g_autoptr(GPtrArray) policies = NULL;
+
+	if (subscriptions == NULL)
+		return NULL;
+	entries = relay_store_block_subscription_entries(store, NULL, cancellable, error);
+	if (entries == NULL)
+		return NULL;
+	policies = relay_store_policy_list(store, cancellable, error);
+	if (policies == NULL)
+		return NULL;
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "advice");
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < entries->len; i++) {
+		const RelayDomainPolicy *entry = g_ptr_array_index(entries, i);
+		const RelayBlockSubscription *subscription = relay_admin_subscription_lookup(
+			subscriptions, entry->network, entry->subscription);
+		const RelayDomainPolicy *block;
+
+		if (subscription == NULL || subscription->mode != RELAY_BLOCK_MODE_ADVISE)
+			continue;
+		block = relay_policy_find(
+			policies, entry->network, entry->domain, RELAY_POLICY_KIND_BLOCK);
+		json_builder_begin_object(builder);
+		relay_admin_add_string(builder, "domain", entry->domain);
+		relay_admin_add_string(builder, "network", entry->network);
+		relay_admin_add_string(builder, "url", entry->subscription);
+		relay_admin_add_string(builder, "reason", entry->reason);
+		json_builder_set_member_name(builder, "blocked");
+		json_builder_add_boolean_value(builder, block != NULL);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+	json_builder_end_object(builder);
+	return json_builder_get_root(builder);
 }
 
 static gint
@@ -1652,6 +2019,13 @@ static const RelayAdminCommand relay_admin_commands[] = {
 	{"software-list", FALSE, NULL, relay_admin_software_list_run, NULL},
 	{"blocks-import", TRUE, NULL, relay_admin_blocks_import_run, NULL},
 	{"blocks-export", FALSE, NULL, relay_admin_blocks_export_run, NULL},
+	{"blocks-subscribe",
+	 TRUE,
+	 NULL,
+	 relay_admin_blocks_subscribe_run,
+	 relay_admin_blocks_subscribe_finish},
+	{"blocks-unsubscribe", TRUE, NULL, relay_admin_blocks_unsubscribe_run, NULL},
+	{"blocks-subscriptions", FALSE, NULL, relay_admin_blocks_subscriptions_run, NULL},
 	{"allow", TRUE, NULL, relay_admin_allow_run, NULL},
 	{"disallow", TRUE, NULL, relay_admin_disallow_run, NULL},
 	{"networks-list", FALSE, NULL, relay_admin_networks_list_run, NULL},
@@ -1838,23 +2212,57 @@ relay_admin_networks_snapshot(RelayAdmin *self)
 	return networks;
 }
 
-/* a string argument, or an error when it is there but not a string */
-static gboolean
-relay_admin_arg(JsonObject *args, const gchar *name, gchar **out_value, GError **error)
+/* the argument @name when it is a value of @type; NULL when absent, an error when not */
+static JsonNode *
+relay_admin_arg_value(
+	JsonObject *args, const gchar *name, GType type, const gchar *expected, GError **error)
 {
 	JsonNode *node = args != NULL ? json_object_get_member(args, name) : NULL;
 
 	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
-		return TRUE;
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+		return NULL;
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != type) {
 		g_set_error(error,
 			    RELAY_ERROR,
 			    RELAY_ERROR_INVALID_ARGUMENT,
-			    "argument '%s' must be a string",
-			    name);
+			    "argument '%s' must be %s",
+			    name,
+			    expected);
+		return NULL;
+	}
+	return node;
+}
+
+/* a string argument, or an error when it is there but not a string */
+static gboolean
+relay_admin_arg(JsonObject *args, const gchar *name, gchar **out_value, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	JsonNode *node = relay_admin_arg_value(args, name, G_TYPE_STRING, "a string", &error_local);
+
+	if (error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
 		return FALSE;
 	}
-	*out_value = g_strdup(json_node_get_string(node));
+	if (node != NULL)
+		*out_value = g_strdup(json_node_get_string(node));
+	return TRUE;
+}
+
+/* a boolean argument, or an error when it is there but not a boolean */
+static gboolean
+relay_admin_arg_boolean(JsonObject *args, const gchar *name, gboolean *out_value, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	JsonNode *node =
+		relay_admin_arg_value(args, name, G_TYPE_BOOLEAN, "true or false", &error_local);
+
+	if (error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	if (node != NULL)
+		*out_value = json_node_get_boolean(node);
 	return TRUE;
 }
 
@@ -1863,7 +2271,7 @@ static gchar *
 relay_admin_describe(const RelayAdminCommand *command, RelayAdminJob *job)
 {
 	g_autoptr(GString) text = g_string_new(command->name);
-	const gchar *positional[] = {job->domain, job->name, job->host, job->direction};
+	const gchar *positional[] = {job->domain, job->name, job->host, job->direction, job->url};
 
 	/* members-approve → members approve */
 	g_strdelimit(text->str, "-", ' ');
@@ -1875,6 +2283,10 @@ relay_admin_describe(const RelayAdminCommand *command, RelayAdminJob *job)
 		g_string_append_printf(text, " --network %s", job->network);
 	if (job->state != NULL)
 		g_string_append_printf(text, " --state %s", job->state);
+	if (job->mode != NULL)
+		g_string_append_printf(text, " --mode %s", job->mode);
+	if (job->advice)
+		g_string_append(text, " --advice");
 	if (job->file != NULL)
 		g_string_append_printf(text, " %s", job->file);
 	if (job->csv != NULL)
@@ -1931,7 +2343,10 @@ relay_admin_request_dispatch(RelayAdminRequest *request)
 	    !relay_admin_arg(args, "host", &job->host, &error) ||
 	    !relay_admin_arg(args, "name", &job->name, &error) ||
 	    !relay_admin_arg(args, "csv", &job->csv, &error) ||
-	    !relay_admin_arg(args, "file", &job->file, &error)) {
+	    !relay_admin_arg(args, "file", &job->file, &error) ||
+	    !relay_admin_arg(args, "url", &job->url, &error) ||
+	    !relay_admin_arg(args, "mode", &job->mode, &error) ||
+	    !relay_admin_arg_boolean(args, "advice", &job->advice, &error)) {
 		relay_admin_request_refuse(request, "invalid", error->message);
 		return;
 	}
@@ -2351,6 +2766,17 @@ relay_admin_set_config(RelayAdmin *self, RelayConfig *config)
 }
 
 /**
+ * relay_admin_set_block_poller:
+ * @poller: (nullable): fetches subscribed block lists; a new subscription asks it for a round
+ */
+void
+relay_admin_set_block_poller(RelayAdmin *self, RelayBlockPoller *poller)
+{
+	g_return_if_fail(RELAY_IS_ADMIN(self));
+	g_set_object(&self->block_poller, poller);
+}
+
+/**
  * relay_admin_set_networks:
  * @networks: (element-type utf8 RelayNetwork): the networks by name
  */
@@ -2372,6 +2798,7 @@ relay_admin_dispose(GObject *object)
 	g_clear_object(&self->config);
 	g_clear_object(&self->store);
 	g_clear_object(&self->deliverer);
+	g_clear_object(&self->block_poller);
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	G_OBJECT_CLASS(relay_admin_parent_class)->dispose(object);
 }

@@ -10,7 +10,8 @@
  * (followed by hand so each hop is checked and signed again). Only http and https; IP literals
  * that are not public are refused here, names are checked by the guarded resolver. HTTP
  * outcomes map to RELAY_FED_ERROR codes: 404 NOT_FOUND, 410 GONE, 408/429/5xx and network
- * errors TRANSIENT, other 4xx REFUSED.
+ * errors TRANSIENT, other 4xx REFUSED. relay_fetcher_fetch_bytes_async() fetches any other
+ * document (a block list) the same way, with the caller's Accept and If-None-Match.
  */
 
 #include "config.h"

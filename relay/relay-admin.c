@@ -1371,6 +1371,38 @@ relay_admin_blocks_subscribe_finish(RelayAdminRequest *request, JsonObject *data
 		relay_block_poller_poll_now(request->admin->block_poller);
 }
 
+/* the networks that subscribe to @url (or only @network), and those with blocks it left (a
+ * remove whose apply failed half-way): each once, sorted */
+static GPtrArray *
+relay_admin_subscribed_networks(GPtrArray *subscriptions,
+				GPtrArray *policies,
+				const gchar *url,
+				const gchar *network)
+{
+	GPtrArray *networks = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < subscriptions->len + policies->len; i++) {
+		const gchar *name = NULL;
+
+		if (i < subscriptions->len) {
+			const RelayBlockSubscription *subscription =
+				g_ptr_array_index(subscriptions, i);
+			if (g_strcmp0(subscription->url, url) == 0)
+				name = subscription->network;
+		} else {
+			const RelayDomainPolicy *policy =
+				g_ptr_array_index(policies, i - subscriptions->len);
+			if (g_strcmp0(policy->subscription, url) == 0)
+				name = policy->network;
+		}
+		if (name == NULL || (network != NULL && g_strcmp0(name, network) != 0) ||
+		    g_ptr_array_find_with_equal_func(networks, name, g_str_equal, NULL))
+			continue;
+		g_ptr_array_add(networks, g_strdup(name));
+	}
+	return networks;
+}
+
 static JsonNode *
 relay_admin_blocks_unsubscribe_run(RelayStore *store,
 				   RelayAdminJob *job,
@@ -1380,41 +1412,22 @@ relay_admin_blocks_unsubscribe_run(RelayStore *store,
 	g_autofree gchar *url = relay_admin_job_block_list_url(job, error);
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 	g_autoptr(GPtrArray) subscriptions = NULL;
-	g_autoptr(GString) networks = g_string_new(NULL);
+	g_autoptr(GPtrArray) policies = NULL;
+	g_autoptr(GPtrArray) networks = NULL;
+	g_autofree gchar *names = NULL;
 	RelayBlockSubscriptionsApplied applied = {0};
-	guint removed = 0;
+	guint count;
 
 	if (url == NULL)
 		return NULL;
 	subscriptions = relay_store_block_subscription_list(store, cancellable, error);
 	if (subscriptions == NULL)
 		return NULL;
-	json_builder_begin_object(builder);
-	relay_admin_add_string(builder, "url", url);
-	json_builder_set_member_name(builder, "removed");
-	json_builder_begin_array(builder);
-	for (guint i = 0; i < subscriptions->len; i++) {
-		const RelayBlockSubscription *subscription = g_ptr_array_index(subscriptions, i);
-
-		if (g_strcmp0(subscription->url, url) != 0 ||
-		    (job->network != NULL && g_strcmp0(subscription->network, job->network) != 0))
-			continue;
-		if (!relay_store_block_subscription_remove(
-			    store, subscription->network, url, cancellable, error) ||
-		    !relay_admin_apply_subscriptions(store,
-						     job,
-						     subscription->network,
-						     builder,
-						     &applied,
-						     cancellable,
-						     error))
-			return NULL;
-		g_string_append_printf(
-			networks, "%s%s", networks->len > 0 ? ", " : "", subscription->network);
-		removed++;
-	}
-	json_builder_end_array(builder);
-	if (removed == 0) {
+	policies = relay_store_policy_list(store, cancellable, error);
+	if (policies == NULL)
+		return NULL;
+	networks = relay_admin_subscribed_networks(subscriptions, policies, url, job->network);
+	if (networks->len == 0) {
 		g_set_error(error,
 			    RELAY_ERROR,
 			    RELAY_ERROR_NOT_FOUND,
@@ -1424,10 +1437,33 @@ relay_admin_blocks_unsubscribe_run(RelayStore *store,
 			    job->network != NULL ? job->network : "");
 		return NULL;
 	}
+	json_builder_begin_object(builder);
+	relay_admin_add_string(builder, "url", url);
+	json_builder_set_member_name(builder, "removed");
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < networks->len; i++) {
+		const gchar *network = g_ptr_array_index(networks, i);
+		g_autoptr(GError) error_local = NULL;
+
+		/* gone already when only its blocks were left */
+		if (!relay_store_block_subscription_remove(
+			    store, network, url, cancellable, &error_local) &&
+		    !g_error_matches(error_local, RELAY_STORE_ERROR, RELAY_STORE_ERROR_NOT_FOUND)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return NULL;
+		}
+		if (!relay_admin_apply_subscriptions(
+			    store, job, network, builder, &applied, cancellable, error))
+			return NULL;
+	}
+	json_builder_end_array(builder);
 	relay_admin_add_int(builder, "unblocked", applied.lifted);
+	count = networks->len;
+	g_ptr_array_add(networks, NULL);
+	names = g_strjoinv(", ", (gchar **)networks->pdata);
 	job->summary = g_strdup_printf("unsubscribed network%s %s from %s: %u block%s lifted",
-				       removed == 1 ? "" : "s",
-				       networks->str,
+				       count == 1 ? "" : "s",
+				       names,
 				       url,
 				       applied.lifted,
 				       applied.lifted == 1 ? "" : "s");

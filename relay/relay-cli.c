@@ -806,7 +806,7 @@ static const RelayCliCommand cli_commands[] = {
 	 relay_cli_print_export},
 	{"blocks subscribe",
 	 "blocks-subscribe",
-	 "URL",
+	 "URL --network NAME",
 	 {"url"},
 	 RELAY_CLI_OPTION_NETWORK | RELAY_CLI_OPTION_MODE,
 	 "Subscribe a network to another operator's domain block list",

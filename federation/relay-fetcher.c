@@ -28,10 +28,16 @@
 	"application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\";q=0.9, "           \
 	"application/json;q=0.5"
 #define RELAY_FETCHER_CHUNK 16384
+/* how long one libsoup session takes new fetches (see relay_fetcher_session_get()) */
+#define RELAY_FETCHER_SESSION_US (5 * G_USEC_PER_SEC)
 
 struct _RelayFetcher {
 	GObject parent_instance;
 	SoupSession *session;
+	gint64 session_since_us;
+	guint session_timer_id; /* drops an old session when no fetch asks for one */
+	gchar *user_agent;
+	GTlsDatabase *tls_database; /* (nullable) */
 	guint timeout_s;
 	gsize max_bytes;
 	guint max_redirects;
@@ -44,6 +50,7 @@ typedef struct {
 	gchar *url;	     /* the current hop */
 	RelaySigner *signer; /* (nullable) */
 	guint redirects;
+	SoupSession *session;	   /* the fetch's, till it ends (sessions are replaced) */
 	GCancellable *cancellable; /* ours: cancelled by the caller's or by the deadline */
 	GCancellable *caller_cancellable;
 	gulong caller_handler;
@@ -71,6 +78,7 @@ relay_fetch_free(RelayFetch *fetch)
 	g_clear_object(&fetch->cancellable);
 	g_clear_object(&fetch->msg);
 	g_clear_object(&fetch->stream);
+	g_clear_object(&fetch->session);
 	g_clear_pointer(&fetch->buffer, g_byte_array_unref);
 	g_clear_pointer(&fetch->signer, relay_signer_unref);
 	g_free(fetch->url);
@@ -95,6 +103,60 @@ relay_fetcher_options_init(RelayFetcherOptions *options)
 	options->max_redirects = 3;
 }
 
+/*
+ * The session fetches go through, replaced by a new one every few seconds: libsoup 3.2 keeps a
+ * five-minute timeout source for every host it has connected to, and GLib's main loop looks at
+ * every source at each iteration, so a relay that had fetched the actors and NodeInfo of a
+ * thousand new members spent a third of its main thread on those timers. Fetches in flight
+ * keep the old session until they end; its hosts and their timers go with it. A timer drops
+ * an old session that no fetch replaced.
+ */
+static gboolean
+relay_fetcher_session_timer_cb(gpointer user_data)
+{
+	RelayFetcher *self = user_data;
+
+	if (self->session != NULL &&
+	    g_get_monotonic_time() - self->session_since_us >= RELAY_FETCHER_SESSION_US)
+		g_clear_object(&self->session);
+	if (self->session != NULL)
+		return G_SOURCE_CONTINUE;
+	self->session_timer_id = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static SoupSession *
+relay_fetcher_session_get(RelayFetcher *self)
+{
+	gint64 now_us = g_get_monotonic_time();
+
+	if (self->session != NULL && now_us - self->session_since_us < RELAY_FETCHER_SESSION_US)
+		return self->session;
+	g_clear_object(&self->session);
+	/* no proxy: connections go to the addresses the SSRF guard checked, and GIO does not ask
+	 * desktop settings (dconf) what proxy to use */
+	self->session = soup_session_new_with_options("user-agent",
+						      self->user_agent,
+						      "timeout",
+						      self->timeout_s,
+						      "idle-timeout",
+						      60,
+						      "max-conns-per-host",
+						      4,
+						      "proxy-resolver",
+						      NULL,
+						      NULL);
+	if (self->tls_database != NULL)
+		soup_session_set_tls_database(self->session, self->tls_database);
+	self->session_since_us = now_us;
+	if (self->session_timer_id == 0)
+		self->session_timer_id =
+			g_timeout_add_seconds((guint)(RELAY_FETCHER_SESSION_US / G_USEC_PER_SEC),
+					      relay_fetcher_session_timer_cb,
+					      self);
+	return self->session;
+}
+
 /**
  * relay_fetcher_new:
  * @options: the bounds of every fetch
@@ -111,41 +173,16 @@ relay_fetcher_new(const RelayFetcherOptions *options, GError **error)
 	self->max_bytes = options->max_bytes;
 	self->max_redirects = options->max_redirects;
 	self->allow_private_addresses = options->allow_private_addresses;
-	/* no proxy: connections go to the addresses the SSRF guard checked, and GIO does not ask
-	 * desktop settings (dconf) what proxy to use */
-	self->session = soup_session_new_with_options("user-agent",
-						      options->user_agent,
-						      "timeout",
-						      options->timeout_s,
-						      "idle-timeout",
-						      60,
-						      "max-conns-per-host",
-						      4,
-						      "proxy-resolver",
-						      NULL,
-						      NULL);
+	self->user_agent = g_strdup(options->user_agent);
 	if (options->tls_ca_file != NULL) {
-		g_autoptr(GTlsDatabase) database =
-			g_tls_file_database_new(options->tls_ca_file, error);
-		if (database == NULL) {
+		self->tls_database = g_tls_file_database_new(options->tls_ca_file, error);
+		if (self->tls_database == NULL) {
 			g_prefix_error(error, "tls-ca-file %s: ", options->tls_ca_file);
 			return NULL;
 		}
-		soup_session_set_tls_database(self->session, database);
 	}
+	relay_fetcher_session_get(self);
 	return g_steal_pointer(&self);
-}
-
-/**
- * relay_fetcher_get_session:
- *
- * Returns: (transfer none): the session every fetch uses
- */
-SoupSession *
-relay_fetcher_get_session(RelayFetcher *self)
-{
-	g_return_val_if_fail(RELAY_IS_FETCHER(self), NULL);
-	return self->session;
 }
 
 static gboolean
@@ -433,7 +470,8 @@ relay_fetch_send(GTask *task)
 		g_object_unref(task);
 		return;
 	}
-	soup_session_send_async(self->session,
+	g_set_object(&fetch->session, relay_fetcher_session_get(self));
+	soup_session_send_async(fetch->session,
 				fetch->msg,
 				G_PRIORITY_DEFAULT,
 				fetch->cancellable,
@@ -585,6 +623,9 @@ relay_fetcher_dispose(GObject *object)
 	if (self->session != NULL)
 		soup_session_abort(self->session);
 	g_clear_object(&self->session);
+	g_clear_handle_id(&self->session_timer_id, g_source_remove);
+	g_clear_object(&self->tls_database);
+	g_clear_pointer(&self->user_agent, g_free);
 	G_OBJECT_CLASS(relay_fetcher_parent_class)->dispose(object);
 }
 

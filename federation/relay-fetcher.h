@@ -29,8 +29,6 @@ void
 relay_fetcher_options_init(RelayFetcherOptions *options);
 RelayFetcher *
 relay_fetcher_new(const RelayFetcherOptions *options, GError **error) G_GNUC_WARN_UNUSED_RESULT;
-SoupSession *
-relay_fetcher_get_session(RelayFetcher *self);
 void
 relay_fetcher_fetch_json_async(RelayFetcher *self,
 			       const gchar *url,

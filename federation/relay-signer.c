@@ -124,19 +124,34 @@ relay_signer_sign_message_with(
 	soup_message_headers_foreach(headers, relay_signer_add_existing, request);
 	if (body != NULL)
 		relay_http_request_set_body(request, body);
-	if (scheme == RELAY_SIGNER_SCHEME_RFC9421) {
-		if (!relay_http_sign_rfc9421(request,
-					     self->key_id,
-					     self->key,
-					     NULL,
-					     g_get_real_time() / G_USEC_PER_SEC,
-					     error))
-			return FALSE;
-	} else if (!relay_http_sign_cavage(request, self->key_id, self->key, NULL, error)) {
+	if (!relay_signer_sign_request(self, scheme, request, error))
 		return FALSE;
-	}
 	relay_http_request_foreach_header(request, relay_signer_copy_header, headers);
 	return TRUE;
+}
+
+/**
+ * relay_signer_sign_request:
+ * @scheme: draft-cavage (what every server verifies) or RFC 9421
+ * @request: a request about to be sent, with its body
+ *
+ * Signs @request in place: adds Host and Date (unless set), the body digest, and the signature
+ * headers. Safe to call from any thread for requests no other thread touches.
+ */
+gboolean
+relay_signer_sign_request(RelaySigner *self,
+			  RelaySignerScheme scheme,
+			  RelayHttpRequest *request,
+			  GError **error)
+{
+	if (scheme == RELAY_SIGNER_SCHEME_RFC9421)
+		return relay_http_sign_rfc9421(request,
+					       self->key_id,
+					       self->key,
+					       NULL,
+					       g_get_real_time() / G_USEC_PER_SEC,
+					       error);
+	return relay_http_sign_cavage(request, self->key_id, self->key, NULL, error);
 }
 
 /**

@@ -7,6 +7,7 @@
 
 #include <libsoup/soup.h>
 
+#include "relay-http-request.h"
 #include "relay-keys.h"
 
 G_BEGIN_DECLS
@@ -38,6 +39,11 @@ relay_signer_sign_message_with(RelaySigner *self,
 			       SoupMessage *msg,
 			       GBytes *body,
 			       GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+relay_signer_sign_request(RelaySigner *self,
+			  RelaySignerScheme scheme,
+			  RelayHttpRequest *request,
+			  GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelaySigner, relay_signer_unref)
 

@@ -39,6 +39,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <json-glib/json-glib.h>
 
+#include "relay-activity.h"
 #include "relay-admin.h"
 #include "relay-block-subscriptions.h"
 #include "relay-blocklist.h"
@@ -58,6 +59,8 @@ struct _RelayAdmin {
 	RelayDeliverer *deliverer;
 	RelayBlockPoller *block_poller; /* (nullable): fetches subscribed block lists */
 	GHashTable *networks;		/* (nullable) (element-type utf8 RelayNetwork) */
+	RelayActorCache *actor_cache;	/* (nullable): peers add fetches the remote network */
+	RelayPeerTraffic *peer_traffic; /* (nullable): peers list shows it */
 	GSocketService *service;
 	gchar *path;
 	dev_t socket_dev;
@@ -108,8 +111,9 @@ struct _RelayAdminJob {
 	gchar *file;
 	gchar *url;
 	gchar *mode;
-	gboolean advice;     /* blocks list --advice */
-	GPtrArray *networks; /* (element-type RelayAdminNetwork): default network first */
+	gboolean advice;	/* blocks list --advice */
+	RelayRemoteActor *peer; /* (nullable): peers add: the remote network's actor, fetched */
+	GPtrArray *networks;	/* (element-type RelayAdminNetwork): default network first */
 	gchar *origin;
 	gint64 now_us;
 	gboolean troubled;     /* queue retry: the engine knew the host as failing or paused */
@@ -133,6 +137,7 @@ relay_admin_job_free(RelayAdminJob *job)
 	g_free(job->file);
 	g_free(job->url);
 	g_free(job->mode);
+	g_clear_pointer(&job->peer, relay_remote_actor_free);
 	g_clear_pointer(&job->networks, g_ptr_array_unref);
 	g_free(job->origin);
 	g_free(job->summary);
@@ -147,6 +152,9 @@ typedef struct {
 	void (*prepare)(RelayAdminRequest *request);
 	RelayAdminJobFunc run;
 	void (*finish)(RelayAdminRequest *request, JsonObject *data);
+	/* (nullable): a main-context step before the job that needs the network (a fetch); it
+	 * ends with relay_admin_request_run_job() or a refusal */
+	void (*fetch)(RelayAdminRequest *request);
 } RelayAdminCommand;
 
 struct _RelayAdminRequest {
@@ -238,12 +246,15 @@ relay_admin_add_strv(JsonBuilder *builder, const gchar *name, gchar **values)
 	json_builder_end_array(builder);
 }
 
-/* what a pending member waits for: the admin, or its own Accept of our follow-back */
+/* what a pending member waits for: the admin, its own Accept of our follow-back, or (a peer)
+ * its Follow of us */
 static const gchar *
 relay_admin_member_waiting_for(const RelayMember *member)
 {
 	if (member->state != RELAY_MEMBER_STATE_PENDING)
 		return NULL;
+	if (member->is_peer)
+		return "their-follow";
 	return member->follow_back_id != NULL ? "their-accept" : "approval";
 }
 
@@ -2035,6 +2046,418 @@ relay_admin_queue_retry_prepare(RelayAdminRequest *request)
 		job->troubled = relay_deliverer_resume_host(request->admin->deliverer, job->host);
 }
 
+/* peers: networks of other nodes linked to ours (see README, Linking networks) */
+
+static void
+relay_admin_request_log(RelayAdminRequest *request, const gchar *outcome);
+static void
+relay_admin_request_refuse(RelayAdminRequest *request, const gchar *code, const gchar *message);
+static void
+relay_admin_request_run_job(RelayAdminRequest *request);
+
+/* the network the request names (NETWORK of peers add and remove), which must exist */
+static const RelayAdminNetwork *
+relay_admin_job_peer_network(RelayAdminJob *job, GError **error)
+{
+	if (job->network == NULL) {
+		g_set_error_literal(error,
+				    RELAY_ERROR,
+				    RELAY_ERROR_INVALID_ARGUMENT,
+				    "a network is needed (relay for the default one)");
+		return NULL;
+	}
+	if (!relay_admin_job_check_network(job, job->network, error))
+		return NULL;
+	return relay_admin_job_find_network(job, job->network);
+}
+
+/* the request's URL, which must be an http(s) URL */
+static gboolean
+relay_admin_job_check_url(RelayAdminJob *job, GError **error)
+{
+	if (job->url == NULL ||
+	    (!g_str_has_prefix(job->url, "https://") && !g_str_has_prefix(job->url, "http://")) ||
+	    !g_uri_is_valid(job->url, G_URI_FLAGS_NONE, NULL)) {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_INVALID_ARGUMENT,
+			    "'%s' is not the URL of a network's actor or inbox",
+			    job->url != NULL ? job->url : "");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+relay_admin_add_peer(JsonBuilder *builder, const RelayMember *member)
+{
+	json_builder_begin_object(builder);
+	relay_admin_add_string(builder, "network", member->network);
+	relay_admin_add_string(builder, "actor", member->actor);
+	relay_admin_add_string(builder, "domain", member->domain);
+	relay_admin_add_string(builder, "inbox", member->inbox);
+	relay_admin_add_string(builder, "state", relay_peer_state_to_string(member));
+	relay_admin_add_string(
+		builder, "our_follow", relay_member_state_to_string(member->follow_back_state));
+	json_builder_set_member_name(builder, "follows_us");
+	json_builder_add_boolean_value(builder, relay_peer_follows_us(member));
+	relay_admin_add_string(
+		builder, "direction", relay_member_direction_to_string(member->direction));
+	relay_admin_add_time(builder, "created_at", member->created_at_us);
+	relay_admin_add_time(builder, "last_seen_at", member->last_seen_us);
+	json_builder_end_object(builder);
+}
+
+/*
+ * peers add: our network follows the remote one (a Follow of Public, signed by our network)
+ * and trusts it to relay others' activities; a Follow of ours it has waiting for approval is
+ * accepted, since our admin wants the link. Adding again sends our Follow again when it was
+ * not answered or refused.
+ */
+static JsonNode *
+relay_admin_peers_add_run(RelayStore *store,
+			  RelayAdminJob *job,
+			  GCancellable *cancellable,
+			  GError **error)
+{
+	const RelayAdminNetwork *network = relay_admin_job_peer_network(job, error);
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(GPtrArray) policies = NULL;
+	g_autoptr(GPtrArray) fanouts =
+		g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
+	g_autoptr(RelayMember) existing = NULL;
+	g_autoptr(RelayMember) member = NULL;
+	g_autoptr(GString) summary = g_string_new(NULL);
+	RelayDomainPolicy *block;
+	RelayFanout *fanout;
+
+	if (network == NULL)
+		return NULL;
+	g_return_val_if_fail(job->peer != NULL, NULL);
+	for (guint i = 0; i < job->networks->len; i++) {
+		const RelayAdminNetwork *ours = g_ptr_array_index(job->networks, i);
+		if (g_strcmp0(ours->actor, job->peer->id) == 0) {
+			g_set_error(error,
+				    RELAY_ERROR,
+				    RELAY_ERROR_INVALID_ARGUMENT,
+				    "%s is network %s of this node",
+				    job->peer->id,
+				    ours->name);
+			return NULL;
+		}
+	}
+	policies = relay_store_policy_list(store, cancellable, error);
+	if (policies == NULL)
+		return NULL;
+	member = relay_member_new(network->name, job->peer->id, job->peer->inbox);
+	block = relay_policy_find(policies, network->name, member->domain, RELAY_POLICY_KIND_BLOCK);
+	if (block != NULL) {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_INVALID_ARGUMENT,
+			    "%s is blocked (%s): unblock it first",
+			    member->domain,
+			    block->domain);
+		return NULL;
+	}
+	existing = relay_store_member_get(store, network->name, job->peer->id, cancellable, NULL);
+	if (existing != NULL) {
+		g_clear_pointer(&member, relay_member_free);
+		member = relay_member_copy(existing);
+		g_free(member->inbox);
+		member->inbox = g_strdup(job->peer->inbox);
+	}
+	g_free(member->shared_inbox);
+	member->shared_inbox = g_strdup(job->peer->shared_inbox);
+	member->is_peer = TRUE;
+	member->last_seen_us = job->now_us;
+	g_string_append_printf(summary, "%s is a peer of %s", member->actor, network->name);
+
+	/* its own Follow of us: one waiting for approval is accepted, a refused one is gone */
+	if (existing != NULL && existing->state == RELAY_MEMBER_STATE_PENDING &&
+	    existing->follow_id != NULL) {
+		g_autoptr(JsonNode) follow = relay_membership_follow_new(member, network->actor);
+		g_autofree gchar *accept_id = relay_activity_new_id(job->origin);
+		g_autoptr(GBytes) accept =
+			relay_activity_accept_new(accept_id, network->actor, follow);
+		fanout = relay_fanout_new(network->name, accept);
+		relay_fanout_add_inbox(fanout, member->inbox);
+		g_ptr_array_add(fanouts, fanout);
+		member->state = RELAY_MEMBER_STATE_ACCEPTED;
+		g_string_append(summary, ": its Follow of us is accepted");
+	} else if (existing == NULL || existing->state != RELAY_MEMBER_STATE_ACCEPTED) {
+		g_clear_pointer(&member->follow_id, g_free);
+		member->state = RELAY_MEMBER_STATE_PENDING;
+	}
+
+	/* our Follow, unless it is accepted already */
+	if (member->follow_back_id == NULL || existing == NULL || !existing->is_peer ||
+	    member->follow_back_state != RELAY_MEMBER_STATE_ACCEPTED) {
+		g_autofree gchar *follow_id = NULL;
+		g_autoptr(GBytes) follow = NULL;
+
+		/* a Follow not answered yet goes again with its id; a new peering gets a new one */
+		if (existing == NULL || !existing->is_peer || member->follow_back_id == NULL ||
+		    member->follow_back_state == RELAY_MEMBER_STATE_REJECTED) {
+			g_free(member->follow_back_id);
+			member->follow_back_id = relay_activity_new_id(job->origin);
+		}
+		member->follow_back_state = RELAY_MEMBER_STATE_PENDING;
+		follow_id = g_strdup(member->follow_back_id);
+		follow = relay_membership_peer_follow_new(follow_id, network->actor);
+		fanout = relay_fanout_new(network->name, follow);
+		relay_fanout_add_inbox(fanout, member->inbox);
+		g_ptr_array_add(fanouts, fanout);
+		g_string_append_printf(summary,
+				       "%sour Follow is queued (the link is pending until it "
+				       "accepts; mutual once it adds %s as a peer too)",
+				       fanouts->len > 1 ? ", " : ": ",
+				       network->actor);
+	} else {
+		g_string_append_printf(
+			summary, " already (%s)", relay_peer_state_to_string(member));
+	}
+	if (!relay_store_member_put(store, member, cancellable, error))
+		return NULL;
+	if (fanouts->len > 0) {
+		if (!relay_store_delivery_enqueue(store, fanouts, job->now_us, cancellable, error))
+			return NULL;
+		job->queued = TRUE;
+	}
+	job->summary = g_string_free(g_steal_pointer(&summary), FALSE);
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "peer");
+	relay_admin_add_peer(builder, member);
+	return relay_admin_change_data(job, builder);
+}
+
+static void
+relay_admin_peers_add_fetched_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+
+/* a peers add refused before its job: logged as a refused change, as the job's would be */
+static void
+relay_admin_peers_add_refuse(RelayAdminRequest *request, const gchar *code, const gchar *message)
+{
+	g_autofree gchar *refused = g_strdup_printf("refused: %s", message);
+	relay_admin_request_log(request, refused);
+	relay_admin_request_refuse(request, code, message);
+}
+
+/* fetches the actor at @url for peers add, signed by the network that peers */
+static void
+relay_admin_peers_add_fetch_url(RelayAdminRequest *request, const gchar *url)
+{
+	RelayAdmin *self = request->admin;
+	RelayNetwork *network = g_hash_table_lookup(self->networks, request->job->network);
+
+	relay_actor_cache_get_actor_async(self->actor_cache,
+					  url,
+					  relay_network_get_signer(network),
+					  TRUE,
+					  request->cancellable,
+					  relay_admin_peers_add_fetched_cb,
+					  request);
+}
+
+static void
+relay_admin_peers_add_fetched_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	RelayAdminRequest *request = user_data;
+	RelayAdminJob *job = request->job;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(RelayRemoteActor) actor =
+		relay_actor_cache_get_actor_finish(RELAY_ACTOR_CACHE(source), res, &error);
+
+	if (actor == NULL) {
+		g_autofree gchar *message = g_strdup_printf(
+			"cannot get the network at %s: %s", job->url, error->message);
+		relay_admin_peers_add_refuse(request, "failed", message);
+		return;
+	}
+	/* the inbox URL answers the actor: its id is where the actor really is, fetched once
+	 * more from there so that the document is its own */
+	if (job->peer == NULL && g_strcmp0(actor->id, job->url) != 0) {
+		job->peer = g_steal_pointer(&actor);
+		relay_admin_peers_add_fetch_url(request, job->peer->id);
+		return;
+	}
+	if (job->peer != NULL && g_strcmp0(actor->id, job->peer->id) != 0) {
+		g_autofree gchar *message =
+			g_strdup_printf("%s names its actor %s, which says it is %s",
+					job->url,
+					job->peer->id,
+					actor->id);
+		relay_admin_peers_add_refuse(request, "failed", message);
+		return;
+	}
+	g_clear_pointer(&job->peer, relay_remote_actor_free);
+	job->peer = g_steal_pointer(&actor);
+	relay_admin_request_run_job(request);
+}
+
+static void
+relay_admin_peers_add_fetch(RelayAdminRequest *request)
+{
+	RelayAdmin *self = request->admin;
+	RelayAdminJob *job = request->job;
+	g_autoptr(GError) error = NULL;
+
+	if (relay_admin_job_peer_network(job, &error) == NULL ||
+	    !relay_admin_job_check_url(job, &error)) {
+		relay_admin_peers_add_refuse(
+			request, relay_admin_error_code(error), error->message);
+		return;
+	}
+	if (self->actor_cache == NULL || self->networks == NULL ||
+	    g_hash_table_lookup(self->networks, job->network) == NULL) {
+		relay_admin_peers_add_refuse(request, "failed", "the node cannot fetch right now");
+		return;
+	}
+	relay_admin_peers_add_fetch_url(request, job->url);
+}
+
+/* the peer of the request's network whose actor or inbox is its URL */
+static RelayMember *
+relay_admin_job_peer(RelayStore *store,
+		     RelayAdminJob *job,
+		     GCancellable *cancellable,
+		     GError **error)
+{
+	const RelayAdminNetwork *network = relay_admin_job_peer_network(job, error);
+	g_autoptr(GPtrArray) members = NULL;
+
+	if (network == NULL || !relay_admin_job_check_url(job, error))
+		return NULL;
+	members = relay_store_member_list(store, network->name, -1, cancellable, error);
+	if (members == NULL)
+		return NULL;
+	for (guint i = 0; i < members->len; i++) {
+		RelayMember *member = g_ptr_array_index(members, i);
+		if (member->is_peer && (g_strcmp0(member->actor, job->url) == 0 ||
+					g_strcmp0(member->inbox, job->url) == 0 ||
+					g_strcmp0(member->shared_inbox, job->url) == 0))
+			return relay_member_copy(member);
+	}
+	g_set_error(error,
+		    RELAY_ERROR,
+		    RELAY_ERROR_NOT_FOUND,
+		    "%s is not a peer of network %s",
+		    job->url,
+		    network->name);
+	return NULL;
+}
+
+/*
+ * peers remove: the deliveries queued for the peer go, then a Reject of its Follow of us and an
+ * Undo of ours are queued and the peer is forgotten: nothing is relayed to or from it from now
+ * on.
+ */
+static JsonNode *
+relay_admin_peers_remove_run(RelayStore *store,
+			     RelayAdminJob *job,
+			     GCancellable *cancellable,
+			     GError **error)
+{
+	g_autoptr(RelayMember) peer = relay_admin_job_peer(store, job, cancellable, error);
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	const RelayAdminNetwork *network;
+	guint64 dropped = 0;
+	gboolean undo = FALSE;
+
+	if (peer == NULL)
+		return NULL;
+	network = relay_admin_job_find_network(job, peer->network);
+	for (guint i = 0; i < 2; i++) {
+		const gchar *inbox = i == 0 ? peer->inbox : peer->shared_inbox;
+		guint64 count = 0;
+		if (inbox == NULL || (i == 1 && g_strcmp0(inbox, peer->inbox) == 0))
+			continue;
+		if (!relay_store_delivery_drop_inbox(
+			    store, peer->network, inbox, &count, cancellable, error))
+			return NULL;
+		dropped += count;
+	}
+	if (!relay_membership_end(store,
+				  peer,
+				  job->origin,
+				  network->actor,
+				  TRUE,
+				  job->now_us,
+				  &undo,
+				  cancellable,
+				  error))
+		return NULL;
+	job->queued = TRUE;
+	job->summary =
+		g_strdup_printf("%s is no longer a peer of %s: %s%s%s queued, %" G_GUINT64_FORMAT
+				" queued deliver%s dropped",
+				peer->actor,
+				peer->network,
+				peer->follow_id != NULL ? "a Reject of its Follow" : "",
+				peer->follow_id != NULL && undo ? " and " : "",
+				undo ? "an Undo of our Follow" : "",
+				dropped,
+				dropped == 1 ? "y" : "ies");
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "peer");
+	relay_admin_add_peer(builder, peer);
+	relay_admin_add_int(builder, "deliveries_dropped", (gint64)dropped);
+	return relay_admin_change_data(job, builder);
+}
+
+static JsonNode *
+relay_admin_peers_list_run(RelayStore *store,
+			   RelayAdminJob *job,
+			   GCancellable *cancellable,
+			   GError **error)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(GPtrArray) members = NULL;
+
+	if (!relay_admin_job_check_network(job, job->network, error))
+		return NULL;
+	members = relay_store_member_list(store, job->network, -1, cancellable, error);
+	if (members == NULL)
+		return NULL;
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "peers");
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < members->len; i++) {
+		const RelayMember *member = g_ptr_array_index(members, i);
+		if (member->is_peer && relay_admin_job_find_network(job, member->network) != NULL)
+			relay_admin_add_peer(builder, member);
+	}
+	json_builder_end_array(builder);
+	json_builder_end_object(builder);
+	return json_builder_get_root(builder);
+}
+
+/* what only the process knows: the traffic of the last hour, and when a peer last relayed */
+static void
+relay_admin_peers_list_finish(RelayAdminRequest *request, JsonObject *data)
+{
+	RelayAdmin *self = request->admin;
+	JsonArray *peers = json_object_get_array_member(data, "peers");
+
+	for (guint i = 0; i < json_array_get_length(peers); i++) {
+		JsonObject *peer = json_array_get_object_element(peers, i);
+		RelayPeerTrafficStats stats = {0};
+		g_autofree gchar *last = NULL;
+
+		if (self->peer_traffic != NULL)
+			relay_peer_traffic_get(self->peer_traffic,
+					       json_object_get_string_member(peer, "network"),
+					       json_object_get_string_member(peer, "actor"),
+					       json_object_get_string_member(peer, "inbox"),
+					       &stats);
+		json_object_set_int_member(peer, "received_last_hour", (gint64)stats.received);
+		json_object_set_int_member(peer, "sent_last_hour", (gint64)stats.sent);
+		last = relay_admin_time_string(stats.last_received_us);
+		if (last != NULL)
+			json_object_set_string_member(peer, "last_seen_at", last);
+	}
+}
+
 /*
  * The commands. `relay software block|unblock NAME` (after the status-page merge) is one row
  * here and one in relay-cli.c.
@@ -2068,6 +2491,9 @@ static const RelayAdminCommand relay_admin_commands[] = {
 	{"networks-show", FALSE, NULL, relay_admin_networks_show_run, NULL},
 	{"queue", FALSE, NULL, relay_admin_queue_run, relay_admin_queue_finish},
 	{"queue-retry", TRUE, relay_admin_queue_retry_prepare, relay_admin_queue_retry_run, NULL},
+	{"peers-add", TRUE, NULL, relay_admin_peers_add_run, NULL, relay_admin_peers_add_fetch},
+	{"peers-list", FALSE, NULL, relay_admin_peers_list_run, relay_admin_peers_list_finish},
+	{"peers-remove", TRUE, NULL, relay_admin_peers_remove_run, NULL},
 };
 
 static const RelayAdminCommand *
@@ -2399,13 +2825,27 @@ relay_admin_request_dispatch(RelayAdminRequest *request)
 	request->what = relay_admin_describe(request->command, job);
 	if (request->command->prepare != NULL)
 		request->command->prepare(request);
+	if (request->command->fetch != NULL) {
+		request->command->fetch(request);
+		return;
+	}
+	relay_admin_request_run_job(request);
+}
+
+/* runs the request's command on a store worker, and answers */
+static void
+relay_admin_request_run_job(RelayAdminRequest *request)
+{
+	RelayAdmin *self = request->admin;
+	RelayAdminJob *job = request->job;
+
 	/* no cancellable: a change runs to its end even if the client goes away */
 	job->run = request->command->run;
 	relay_store_run_async(self->store,
 			      relay_admin_job_run_cb,
 			      job,
 			      NULL,
-			      relay_admin_request_dispatch,
+			      relay_admin_request_run_job,
 			      NULL,
 			      relay_admin_job_done_cb,
 			      request);
@@ -2813,6 +3253,19 @@ relay_admin_set_block_poller(RelayAdmin *self, RelayBlockPoller *poller)
 }
 
 /**
+ * relay_admin_set_peer_sources:
+ * @cache: fetches remote networks for `relay peers add`
+ * @traffic: (nullable): what `relay peers list` shows of the last hour
+ */
+void
+relay_admin_set_peer_sources(RelayAdmin *self, RelayActorCache *cache, RelayPeerTraffic *traffic)
+{
+	g_return_if_fail(RELAY_IS_ADMIN(self));
+	g_set_object(&self->actor_cache, cache);
+	g_set_object(&self->peer_traffic, traffic);
+}
+
+/**
  * relay_admin_set_networks:
  * @networks: (element-type utf8 RelayNetwork): the networks by name
  */
@@ -2835,6 +3288,8 @@ relay_admin_dispose(GObject *object)
 	g_clear_object(&self->store);
 	g_clear_object(&self->deliverer);
 	g_clear_object(&self->block_poller);
+	g_clear_object(&self->actor_cache);
+	g_clear_object(&self->peer_traffic);
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	G_OBJECT_CLASS(relay_admin_parent_class)->dispose(object);
 }

@@ -7,9 +7,11 @@
 
 #include <gio/gio.h>
 
+#include "relay-actor-cache.h"
 #include "relay-block-poller.h"
 #include "relay-config.h"
 #include "relay-deliverer.h"
+#include "relay-peer-traffic.h"
 #include "relay-store.h"
 
 G_BEGIN_DECLS
@@ -28,6 +30,8 @@ void
 relay_admin_set_block_poller(RelayAdmin *self, RelayBlockPoller *poller);
 void
 relay_admin_set_networks(RelayAdmin *self, GHashTable *networks);
+void
+relay_admin_set_peer_sources(RelayAdmin *self, RelayActorCache *cache, RelayPeerTraffic *traffic);
 gboolean
 relay_admin_listen(RelayAdmin *self, const gchar *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 const gchar *

@@ -253,6 +253,8 @@ relay_cli_member_state(JsonObject *member)
 		return g_strdup("pending (approval)");
 	if (g_strcmp0(waiting, "their-accept") == 0)
 		return g_strdup("pending (their Accept)");
+	if (g_strcmp0(waiting, "their-follow") == 0)
+		return g_strdup("pending (peer, their Follow)");
 	return g_strdup(relay_cli_string(member, "state"));
 }
 
@@ -568,6 +570,39 @@ relay_cli_print_status(JsonNode *data)
 		relay_cli_int(recent, "retry"),
 		relay_cli_int(recent, "failed"),
 		relay_cli_int(recent, "expired"));
+}
+
+/* "12 in, 30 out" over the last hour */
+static gchar *
+relay_cli_peer_traffic(JsonObject *peer)
+{
+	return g_strdup_printf("%" G_GINT64_FORMAT " in, %" G_GINT64_FORMAT " out",
+			       relay_cli_int(peer, "received_last_hour"),
+			       relay_cli_int(peer, "sent_last_hour"));
+}
+
+static void
+relay_cli_print_peers(JsonNode *data)
+{
+	JsonArray *peers = json_object_get_array_member(json_node_get_object(data), "peers");
+	g_autoptr(RelayCliTable) table = relay_cli_table_new(
+		"NETWORK", "PEER", "STATE", "LAST HOUR", "LAST SEEN", "SINCE", NULL);
+
+	if (peers == NULL || json_array_get_length(peers) == 0) {
+		g_print("no peers\n");
+		return;
+	}
+	for (guint i = 0; i < json_array_get_length(peers); i++) {
+		JsonObject *peer = json_array_get_object_element(peers, i);
+		relay_cli_table_add(table,
+				    g_strdup(relay_cli_string(peer, "network")),
+				    g_strdup(relay_cli_string(peer, "actor")),
+				    g_strdup(relay_cli_string(peer, "state")),
+				    relay_cli_peer_traffic(peer),
+				    relay_cli_relative(relay_cli_string(peer, "last_seen_at")),
+				    relay_cli_day(relay_cli_string(peer, "created_at")));
+	}
+	relay_cli_table_print(table);
 }
 
 static void
@@ -927,6 +962,42 @@ static const RelayCliCommand cli_commands[] = {
 	 "Deliver to a host now",
 	 "Makes the host's queued deliveries due now and closes its breaker, e.g. once it is "
 	 "back up. HOST is named as in 'relay queue' (with :PORT when its inboxes name one).",
+	 NULL,
+	 relay_cli_print_message},
+	{"peers add",
+	 "peers-add",
+	 "NETWORK URL",
+	 {"network", "url"},
+	 0,
+	 "Link one of our networks with a network of another node",
+	 "NETWORK is ours (relay for the default one); URL is the remote network's actor or "
+	 "inbox. Our network follows it (a Follow of Public, signed by our network's key) and "
+	 "trusts it to relay the posts of others into ours. Its operator does the same the other "
+	 "way: until then our posts do not go to it, and 'relay peers list' says one-way.",
+	 NULL,
+	 relay_cli_print_message},
+	{"peers list",
+	 "peers-list",
+	 "",
+	 {NULL},
+	 RELAY_CLI_OPTION_NETWORK,
+	 "List the peers of our networks",
+	 "Each peer's state (pending: our Follow is not answered; one-way: it accepted our "
+	 "Follow, its posts come to us, but it does not follow us; mutual: both; rejected: it "
+	 "refused our Follow), what went each way in the last hour (activities it relayed to us, "
+	 "deliveries done to it; counted since the node started), and when it last relayed "
+	 "something.",
+	 NULL,
+	 relay_cli_print_peers},
+	{"peers remove",
+	 "peers-remove",
+	 "NETWORK URL",
+	 {"network", "url"},
+	 0,
+	 "Cut the link with a peer",
+	 "Sends an Undo of our Follow and a Reject of its Follow of us, drops what is queued for "
+	 "it, and forgets it: from now on nothing is relayed to it, and what it relays is "
+	 "refused.",
 	 NULL,
 	 relay_cli_print_message},
 };

@@ -64,7 +64,8 @@ struct _RelayDaemon {
 	RelayInbox *inbox;
 	RelayDeliverer *deliverer;
 	gboolean deliverer_stopped;
-	gchar *listening; /* the addresses listened on, for STATUS= */
+	RelayPeerTraffic *peer_traffic; /* what went to and from peers in the last hour */
+	gchar *listening;		/* the addresses listened on, for STATUS= */
 	RelayNodeinfoRefresher *nodeinfo;
 	RelayBlockPoller *block_poller;
 };
@@ -472,8 +473,15 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 			return FALSE;
 	}
 	relay_deliverer_set_networks(self->deliverer, self->networks);
+	self->peer_traffic = relay_peer_traffic_new();
+	relay_inbox_set_peer_traffic(self->inbox, self->peer_traffic);
+	relay_deliverer_set_done_func(self->deliverer,
+				      (RelayDelivererDoneFunc)relay_peer_traffic_count_sent_cb,
+				      self->peer_traffic);
 	relay_inbox_set_wake_func(
 		self->inbox, (RelayInboxWakeFunc)relay_deliverer_wake, self->deliverer);
+	relay_inbox_set_holds_func(
+		self->inbox, (RelayInboxHoldsFunc)relay_deliverer_dup_holds, self->deliverer);
 
 	/* other operators' block lists the networks subscribe to: fetched every blocklist-refresh
 	 */
@@ -492,6 +500,7 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 		self->admin = relay_admin_new(self->config, self->store, self->deliverer);
 		relay_admin_set_networks(self->admin, self->networks);
 		relay_admin_set_block_poller(self->admin, self->block_poller);
+		relay_admin_set_peer_sources(self->admin, self->actor_cache, self->peer_traffic);
 		if (!relay_admin_listen(
 			    self->admin, relay_config_get_admin_socket(self->config), error))
 			return FALSE;
@@ -759,6 +768,7 @@ relay_daemon_dispose(GObject *object)
 	g_clear_object(&self->nodeinfo);
 	g_clear_object(&self->block_poller);
 	g_clear_object(&self->actor_cache);
+	g_clear_object(&self->peer_traffic);
 	g_clear_object(&self->fetcher);
 	g_clear_object(&self->store);
 	g_clear_object(&self->config);

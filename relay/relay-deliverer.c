@@ -17,27 +17,17 @@
  *    RETRY, unattempted) at the time the host should be able to take them;
  *  - sign: on a pool of worker threads (one per core by default), because an RSA-2048
  *    signature costs as much CPU as a whole keep-alive POST;
- *  - POST: through one SoupSession, body shared with the row (no copy), one total deadline;
+ *  - POST: through the delivery client (federation/relay-http-client.c): per-host kept-alive
+ *    connections, head and body (the row's bytes, no copy) in one writev, one total deadline;
  *  - settle: outcomes are grouped and settled in one store call whenever the previous one is
  *    done, so the settle batch grows with the load (group commit).
  *
- * Keep-alive. A libsoup 3.2 session posting deliveries opened a new connection per POST, for two
- * reasons, both fixed here:
- *  - it never sends a request whose method is not idempotent (POST) on an existing connection:
- *    soup_connection_manager_get_connection_locked() sets need_new_connection unless the
- *    message has SOUP_MESSAGE_IDEMPOTENT, skips every idle connection, and at max-conns-per-host
- *    closes an idle one to open a new one. Deliveries are safe to repeat (receivers deduplicate
- *    by activity id, and the queue is at-least-once anyway), so they carry the flag;
- *  - a connection is only put back as idle once the response body was read to its end: closing
- *    the response stream unread (even an empty 202) goes through
- *    soup_client_message_io_http1_skip(), which jumps to FINISHING without passing BODY_DONE,
- *    the only place is_reusable becomes TRUE again, so the connection is dropped. The engine
- *    reads each answer to its end (a few kilobytes at most; a longer one costs its connection).
- * Either alone still gives one connection per POST; both give max-conns-per-host connections in
- * all (tests/deliverer-test.c counts them). libsoup restarts a request that meets a connection
- * the server closed while idle only for idempotent *methods* (request_is_restartable() checks
- * the method, not the flag), so the engine resends such a POST once itself; the idle timeout is
- * kept below the usual server keep-alive timeouts to make that race rare.
+ * Keep-alive: every POST to a host goes on a connection kept from the last one when there is
+ * one (tests/deliverer-test.c counts them); a POST that meets a connection the server closed
+ * while idle is sent once more on a new connection (deliveries are safe to repeat: receivers
+ * deduplicate by activity id, and the queue is at-least-once anyway). The idle timeout is kept
+ * below the usual server keep-alive timeouts to make that race rare. libsoup is not used here:
+ * per POST it cost as much CPU as the signature (see relay-http-client.c).
  *
  * Outcomes: 2xx done; 400/401/403/404/410/422 and every other 3xx/4xx but 408/429 failed for
  * good; 408, 429, 5xx and transport errors retried after an exponential backoff with jitter,
@@ -63,6 +53,7 @@
 #include "relay-address-guard.h"
 #include "relay-deliverer-private.h"
 #include "relay-fed-error.h"
+#include "relay-http-client.h"
 #include "relay-http-request.h"
 #include "relay-log.h"
 #include "relay-network.h"
@@ -72,6 +63,9 @@
 #define RELAY_DELIVERER_POLL_US (1 * G_USEC_PER_SEC)
 /* how often the counters are added to the store's */
 #define RELAY_DELIVERER_FLUSH_MS 10000
+/* outcomes settled together once this many wait, or after this long */
+#define RELAY_DELIVERER_SETTLE_BATCH   64
+#define RELAY_DELIVERER_SETTLE_WAIT_MS 10
 /* how long stop waits for the POSTs in flight before cancelling them */
 #define RELAY_DELIVERER_STOP_GRACE_S 5
 /* below the keep-alive timeouts of common servers (Puma 20 s, nginx 75 s) */
@@ -87,9 +81,6 @@
 #define RELAY_DELIVERER_LEASE_TIMEOUTS 6
 /* a healthy idle host is forgotten after this long */
 #define RELAY_DELIVERER_HOST_IDLE_US (600 * G_USEC_PER_SEC)
-/* answers are read to their end so their connection is reused; longer ones are dropped */
-#define RELAY_DELIVERER_READ_CHUNK	 4096
-#define RELAY_DELIVERER_MAX_ANSWER_BYTES (64 * 1024)
 /* retries due sooner than this are polled for at their time; later ones by the 1 s poll */
 #define RELAY_DELIVERER_RETRY_TRACK_US (60 * G_USEC_PER_SEC)
 /* how many digits of a Retry-After in seconds are read (more is capped anyway) */
@@ -102,18 +93,28 @@ struct _RelayDeliverer {
 	gchar *tls_ca_file;
 	gchar *user_agent;
 	gchar *claimer;
-	GHashTable *networks; /* (nullable) (element-type utf8 RelayNetwork) */
-	/* hosts are spread over several sessions: libsoup 3.2 looks at every connection of a
-	 * session (a recv() on each idle one) each time it sends a message, so one session with a
-	 * kept-alive connection to each of a thousand members costs a thousand system calls a
-	 * delivery */
-	GPtrArray *sessions; /* (element-type SoupSession) */
+	GHashTable *networks;	 /* (nullable) (element-type utf8 RelayNetwork) */
+	RelayHttpClient *client; /* kept-alive connections to the members' hosts */
 	GThreadPool *sign_pool;
+	GMainContext *context;
+	/* jobs the signing threads are done with, handed back to the main context in batches:
+	 * one wake-up for all that were signed since the last one */
+	GMutex signed_lock;
+	GQueue signed_jobs; /* (element-type RelayDelivererJob) */
+	gboolean signed_scheduled;
+	/* POSTs in flight by deadline, earliest first, and one timer for the earliest */
+	GQueue deadlines; /* (element-type RelayDelivererJob) */
+	GSource *deadline_source;
 	RelayDelivererSignHook sign_hook;
 	gpointer sign_hook_data;
+	RelayDelivererDoneFunc done_func; /* (nullable): told of each delivery done */
+	gpointer done_data;
 	GHashTable *hosts; /* (element-type utf8 RelayDelivererHost) */
-	GHashTable *jobs;  /* (element-type RelayDelivererJob): the rows held, signing to posted */
-	guint sending;	   /* POSTs in flight, all hosts */
+	/* (element-type utf8 gint64): hosts paused (breaker, Retry-After), till when; may hold
+	 * pauses already over, dropped by relay_deliverer_dup_holds() */
+	GHashTable *holds;
+	GHashTable *jobs; /* (element-type RelayDelivererJob): the rows held, signing to posted */
+	guint sending;	  /* POSTs in flight, all hosts */
 	gboolean started;
 	gboolean stopping;
 	gboolean releasing;
@@ -126,6 +127,7 @@ struct _RelayDeliverer {
 	gint64 poll_at_us;	/* when the poll armed fires */
 	GArray *settle_pending; /* (element-type RelayDeliveryResult) */
 	gboolean settling;
+	guint settle_timer_id;
 	guint flush_id;
 	gboolean flushing;
 	gboolean final_flush; /* the one flush of stop was started */
@@ -178,16 +180,13 @@ typedef struct {
 	RelayDelivererJobState state;
 	RelayDelivery *delivery;
 	RelayNetwork *network;
-	SoupSession *session;
-	SoupMessage *msg;
-	GInputStream *stream;
-	guint8 *buffer; /* (nullable): where the answer's body is read, and dropped */
-	gsize answer_bytes;
+	RelayHttpClient *client;
+	RelayHttpRequest *request; /* signed on a worker, then posted */
 	GCancellable *cancellable;
-	guint deadline_id;
+	gint64 deadline_us;  /* monotonic */
+	GList deadline_link; /* in RelayDeliverer.deadlines while posted */
 	gboolean timed_out;
 	gboolean aborted;      /* cancelled by stop: no outcome, the row stays claimed */
-	gboolean resent;       /* sent again after its connection was found closed */
 	gboolean local;	       /* failed before the POST, for reasons of ours */
 	gboolean refused;      /* failed before the POST, for good */
 	guint status;	       /* 0 until the response headers came */
@@ -201,6 +200,8 @@ relay_deliverer_claim_maybe(RelayDeliverer *self);
 static void
 relay_deliverer_settle_flush(RelayDeliverer *self);
 static void
+relay_deliverer_settle_start(RelayDeliverer *self);
+static void
 relay_deliverer_check_stopped(RelayDeliverer *self);
 static void
 relay_deliverer_host_pump(RelayDeliverer *self, RelayDelivererHost *host);
@@ -208,8 +209,6 @@ static void
 relay_deliverer_defer(RelayDeliverer *self, RelayDelivery *delivery, gint64 due_us);
 static void
 relay_deliverer_poll_arm(RelayDeliverer *self);
-static void
-relay_deliverer_job_read(RelayDelivererJob *job);
 
 /* options */
 
@@ -288,51 +287,23 @@ relay_deliverer_lease_us(RelayDeliverer *self)
 	return (gint64)lease_s * G_USEC_PER_SEC;
 }
 
-/* how many sessions the hosts are spread over (see RelayDeliverer.sessions) */
-#define RELAY_DELIVERER_SESSIONS 64
-
-/* a session, or %NULL when the CA file does not load */
-static SoupSession *
-relay_deliverer_session_new(const RelayDelivererOptions *options, GError **error)
+/* a delivery client, or %NULL when the CA file does not load */
+static RelayHttpClient *
+relay_deliverer_client_new(const RelayDelivererOptions *options, GError **error)
 {
-	g_autoptr(SoupSession) session = NULL;
-	guint per_host = MAX(options->max_connections_per_host, 1);
-	guint max_conns = MAX(options->max_in_flight, per_host);
 	struct rlimit files = {0};
+	guint max_idle = 65536;
 
-	/* max-conns counts idle connections too: libsoup closes an idle one to open another past
-	 * it. A relay delivers to every member in turn, so keep-alive only works when every
-	 * member's connection can stay open: the sessions share half the file descriptors */
+	/* a relay delivers to every member in turn, so keep-alive only works when every member's
+	 * connection can stay open: idle connections may take half the file descriptors */
 	if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY)
-		max_conns = MAX(max_conns,
-				(guint)MIN(files.rlim_cur / 2, 65536) / RELAY_DELIVERER_SESSIONS);
-	else
-		max_conns = MAX(max_conns, 65536 / RELAY_DELIVERER_SESSIONS);
-
-	/* no proxy, as for fetches (the SSRF guard checks the addresses connected to) */
-	session = soup_session_new_with_options("user-agent",
-						options->user_agent,
-						"timeout",
-						MAX(options->timeout_s, 1),
-						"idle-timeout",
-						RELAY_DELIVERER_IDLE_TIMEOUT_S,
-						"max-conns-per-host",
-						per_host,
-						"max-conns",
-						max_conns,
-						"proxy-resolver",
-						NULL,
-						NULL);
-	if (options->tls_ca_file != NULL) {
-		g_autoptr(GTlsDatabase) database =
-			g_tls_file_database_new(options->tls_ca_file, error);
-		if (database == NULL) {
-			g_prefix_error(error, "tls-ca-file %s: ", options->tls_ca_file);
-			return NULL;
-		}
-		soup_session_set_tls_database(session, database);
-	}
-	return g_steal_pointer(&session);
+		max_idle = (guint)MIN(files.rlim_cur / 2, 65536);
+	return relay_http_client_new(options->user_agent,
+				     options->tls_ca_file,
+				     MAX(options->timeout_s, 1),
+				     RELAY_DELIVERER_IDLE_TIMEOUT_S,
+				     MAX(max_idle, options->max_in_flight),
+				     error);
 }
 
 /* retry arithmetic */
@@ -593,6 +564,8 @@ relay_deliverer_settle_one(RelayDeliverer *self,
 	relay_deliverer_result_add(self, delivery, outcome, retry_at_us);
 	self->counters.outcomes[outcome]++;
 	relay_deliverer_count_recent(self, outcome);
+	if (outcome == RELAY_DELIVERY_OUTCOME_DONE && self->done_func != NULL)
+		self->done_func(delivery->network, delivery->inbox, self->done_data);
 	if (outcome == RELAY_DELIVERY_OUTCOME_DONE) {
 		gint64 latency_us = MAX(now_us - delivery->created_at_us, 0);
 		self->counters.latency_count++;
@@ -638,12 +611,39 @@ relay_deliverer_settle_cb(GObject *source, GAsyncResult *res, gpointer user_data
 	relay_deliverer_check_stopped(self);
 }
 
-/* settles everything pending in one store call, unless one is running (it calls again) */
+static gboolean
+relay_deliverer_settle_timer_cb(gpointer user_data)
+{
+	RelayDeliverer *self = user_data;
+
+	self->settle_timer_id = 0;
+	relay_deliverer_settle_start(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* settles everything pending in one store call, unless one is running (it calls again); a
+ * few outcomes wait a little for more, so that a busy engine settles in batches */
 static void
 relay_deliverer_settle_flush(RelayDeliverer *self)
 {
+	if (self->settling || self->settle_pending->len == 0)
+		return;
+	if (self->settle_pending->len < RELAY_DELIVERER_SETTLE_BATCH && !self->stopping) {
+		if (self->settle_timer_id == 0)
+			self->settle_timer_id = g_timeout_add(RELAY_DELIVERER_SETTLE_WAIT_MS,
+							      relay_deliverer_settle_timer_cb,
+							      self);
+		return;
+	}
+	relay_deliverer_settle_start(self);
+}
+
+static void
+relay_deliverer_settle_start(RelayDeliverer *self)
+{
 	g_autoptr(GArray) results = NULL;
 
+	g_clear_handle_id(&self->settle_timer_id, g_source_remove);
 	if (self->settling || self->settle_pending->len == 0)
 		return;
 	results = g_steal_pointer(&self->settle_pending);
@@ -768,6 +768,7 @@ relay_deliverer_evict(RelayDeliverer *self, RelayDelivererHost *host, gint64 now
 	host->consecutive_failures = 0;
 	host->failing_since_us = 0;
 	host->hold_until_us = 0;
+	g_hash_table_remove(self->holds, host->name);
 	self->evicting++;
 	relay_store_run_async(self->store,
 			      relay_deliverer_evict_run,
@@ -788,6 +789,55 @@ relay_deliverer_host_answered(RelayDelivererHost *host)
 	host->failing_since_us = 0;
 }
 
+/* pauses @host till @until_us (or longer, when it already is) */
+static void
+relay_deliverer_host_hold(RelayDeliverer *self, RelayDelivererHost *host, gint64 until_us)
+{
+	gint64 *value;
+
+	if (until_us <= host->hold_until_us)
+		return;
+	host->hold_until_us = until_us;
+	value = g_new(gint64, 1);
+	*value = until_us;
+	g_hash_table_replace(self->holds, g_strdup(host->name), value);
+}
+
+/**
+ * relay_deliverer_dup_holds:
+ *
+ * The hosts paused now and till when, for the inbox: rows it queues for them are due only
+ * then, instead of being claimed and given back at once (see relay_fanout_due_us()).
+ *
+ * Returns: (transfer full) (nullable) (element-type utf8 gint64): a copy, %NULL when no host
+ *   is paused
+ */
+GHashTable *
+relay_deliverer_dup_holds(RelayDeliverer *self)
+{
+	GHashTable *copy = NULL;
+	GHashTableIter iter;
+	gpointer key;
+	gpointer value;
+	gint64 now_us = g_get_real_time();
+
+	g_hash_table_iter_init(&iter, self->holds);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		gint64 *until_us;
+
+		if (*(gint64 *)value <= now_us) {
+			g_hash_table_iter_remove(&iter);
+			continue;
+		}
+		if (copy == NULL)
+			copy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		until_us = g_new(gint64, 1);
+		*until_us = *(gint64 *)value;
+		g_hash_table_insert(copy, g_strdup(key), until_us);
+	}
+	return copy;
+}
+
 static void
 relay_deliverer_host_failed(RelayDeliverer *self, RelayDelivererHost *host, gint64 now_us)
 {
@@ -795,8 +845,10 @@ relay_deliverer_host_failed(RelayDeliverer *self, RelayDelivererHost *host, gint
 		host->failing_since_us = now_us;
 	if (host->consecutive_failures >= self->options.breaker_failures &&
 	    host->hold_until_us <= now_us) {
-		host->hold_until_us =
-			now_us + (gint64)self->options.breaker_pause_s * G_USEC_PER_SEC;
+		relay_deliverer_host_hold(self,
+					  host,
+					  now_us + (gint64)self->options.breaker_pause_s *
+							   G_USEC_PER_SEC);
 		g_info("host %s: %u failures in a row, paused for %u s",
 		       host->name,
 		       host->consecutive_failures,
@@ -809,16 +861,93 @@ relay_deliverer_host_failed(RelayDeliverer *self, RelayDelivererHost *host, gint
 
 /* jobs */
 
+/* deadlines */
+
+/* g_source_set_ready_time() wakes the context up (a write() each time): the timer is only
+ * moved sooner, or at its firing; firing early for a deadline already gone costs less */
+static void
+relay_deliverer_deadline_arm(RelayDeliverer *self, gboolean fired)
+{
+	RelayDelivererJob *first = g_queue_peek_head(&self->deadlines);
+	gint64 ready_us;
+
+	if (self->deadline_source == NULL)
+		return;
+	ready_us = g_source_get_ready_time(self->deadline_source);
+	if (first == NULL) {
+		if (fired && ready_us != -1)
+			g_source_set_ready_time(self->deadline_source, -1);
+		return;
+	}
+	if (fired || ready_us == -1 || ready_us > first->deadline_us)
+		g_source_set_ready_time(self->deadline_source, first->deadline_us);
+}
+
+static void
+relay_deliverer_deadline_remove(RelayDeliverer *self, RelayDelivererJob *job)
+{
+	if (job->deadline_link.data == NULL)
+		return;
+	/* a later earliest deadline only makes the timer fire early, for nothing */
+	g_queue_unlink(&self->deadlines, &job->deadline_link);
+	job->deadline_link.data = NULL;
+}
+
+static void
+relay_deliverer_deadline_add(RelayDeliverer *self, RelayDelivererJob *job, gint64 deadline_us)
+{
+	GList *after = self->deadlines.tail;
+
+	job->deadline_us = deadline_us;
+	job->deadline_link.data = job;
+	/* deadlines come in order unless the timeout was changed: from the tail, mostly at once */
+	while (after != NULL && ((RelayDelivererJob *)after->data)->deadline_us > deadline_us)
+		after = after->prev;
+	if (after == NULL)
+		g_queue_push_head_link(&self->deadlines, &job->deadline_link);
+	else
+		g_queue_insert_after_link(&self->deadlines, after, &job->deadline_link);
+	if (self->deadlines.head == &job->deadline_link)
+		relay_deliverer_deadline_arm(self, FALSE);
+}
+
+static gboolean
+relay_deliverer_deadline_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	return callback(user_data);
+}
+
+static GSourceFuncs relay_deliverer_deadline_funcs = {
+	.dispatch = relay_deliverer_deadline_dispatch,
+};
+
+/* cancels the POSTs past their deadline */
+static gboolean
+relay_deliverer_deadline_cb(gpointer user_data)
+{
+	RelayDeliverer *self = user_data;
+	gint64 now_us = g_get_monotonic_time();
+	RelayDelivererJob *job;
+
+	while ((job = g_queue_peek_head(&self->deadlines)) != NULL && job->deadline_us <= now_us) {
+		relay_deliverer_deadline_remove(self, job);
+		job->timed_out = TRUE;
+		g_cancellable_cancel(job->cancellable);
+	}
+	relay_deliverer_deadline_arm(self, TRUE);
+	return G_SOURCE_CONTINUE;
+}
+
+/* jobs */
+
 static void
 relay_deliverer_job_free(RelayDelivererJob *job)
 {
-	g_clear_handle_id(&job->deadline_id, g_source_remove);
+	relay_deliverer_deadline_remove(job->self, job);
 	g_clear_pointer(&job->delivery, relay_delivery_free);
 	g_clear_object(&job->network);
-	g_clear_object(&job->session);
-	g_clear_object(&job->msg);
-	g_clear_object(&job->stream);
-	g_free(job->buffer);
+	g_clear_object(&job->client);
+	g_clear_pointer(&job->request, relay_http_request_free);
 	g_clear_object(&job->cancellable);
 	g_clear_error(&job->error);
 	g_clear_object(&job->self);
@@ -877,8 +1006,7 @@ relay_deliverer_job_decide(RelayDeliverer *self, RelayDelivererJob *job, RelayDe
 	if (!job->local)
 		relay_deliverer_host_failed(self, host, now_us);
 	if (job->retry_after_us >= 0)
-		host->hold_until_us =
-			MAX(host->hold_until_us, now_us + MIN(job->retry_after_us, cap_us));
+		relay_deliverer_host_hold(self, host, now_us + MIN(job->retry_after_us, cap_us));
 	if (host->evicted_at_us != 0 && delivery->created_at_us < host->evicted_at_us) {
 		relay_deliverer_settle_one(
 			self, delivery, what, RELAY_DELIVERY_OUTCOME_EXPIRED, 0, elapsed_us);
@@ -927,7 +1055,7 @@ relay_deliverer_job_complete(RelayDelivererJob *job)
 	RelayDeliverer *self = g_object_ref(job->self);
 	RelayDelivererHost *host = relay_deliverer_host_get(self, job->delivery->host);
 
-	g_clear_handle_id(&job->deadline_id, g_source_remove);
+	relay_deliverer_deadline_remove(self, job);
 	if (job->state == RELAY_DELIVERER_JOB_SENDING) {
 		host->sending--;
 		self->sending--;
@@ -955,99 +1083,14 @@ relay_deliverer_job_complete(RelayDelivererJob *job)
 	g_object_unref(self);
 }
 
-static gboolean
-relay_deliverer_job_deadline_cb(gpointer user_data)
-{
-	RelayDelivererJob *job = user_data;
-
-	job->deadline_id = 0;
-	job->timed_out = TRUE;
-	g_cancellable_cancel(job->cancellable);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-relay_deliverer_job_closed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	RelayDelivererJob *job = user_data;
-
-	/* a body that could not be read to its end only costs the connection */
-	g_input_stream_close_finish(G_INPUT_STREAM(source), res, NULL);
-	relay_deliverer_job_complete(job);
-}
-
-static void
-relay_deliverer_job_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	RelayDelivererJob *job = user_data;
-	gssize read = g_input_stream_read_finish(G_INPUT_STREAM(source), res, NULL);
-
-	if (read > 0 && job->answer_bytes + (gsize)read <= RELAY_DELIVERER_MAX_ANSWER_BYTES) {
-		job->answer_bytes += (gsize)read;
-		relay_deliverer_job_read(job);
-		return;
-	}
-	/* at the end (reusable), or failed or too long (the connection is dropped) */
-	g_input_stream_close_async(job->stream,
-				   G_PRIORITY_DEFAULT,
-				   job->cancellable,
-				   relay_deliverer_job_closed_cb,
-				   job);
-}
-
-static void
-relay_deliverer_job_read(RelayDelivererJob *job)
-{
-	g_input_stream_read_async(job->stream,
-				  job->buffer,
-				  RELAY_DELIVERER_READ_CHUNK,
-				  G_PRIORITY_DEFAULT,
-				  job->cancellable,
-				  relay_deliverer_job_read_cb,
-				  job);
-}
-
-/* a connection closed under a request that got no answer: the keep-alive race */
-static gboolean
-relay_deliverer_error_is_closed(const GError *error)
-{
-	return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) ||
-	       g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
-	       g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
-}
-
-static SoupMessage *
-relay_deliverer_message_new(GUri *uri, GBytes *body)
-{
-	SoupMessage *msg = soup_message_new_from_uri(SOUP_METHOD_POST, uri);
-
-	/* the body is the row's GBytes: libsoup streams it without a copy */
-	soup_message_set_request_body_from_bytes(msg, RELAY_DELIVERER_CONTENT_TYPE, body);
-	/* reuse keep-alive connections: see the top of this file */
-	soup_message_add_flags(msg, SOUP_MESSAGE_IDEMPOTENT | SOUP_MESSAGE_NO_REDIRECT);
-	soup_message_headers_replace(
-		soup_message_get_request_headers(msg), "Accept", RELAY_DELIVERER_CONTENT_TYPE);
-	return msg;
-}
-
-static void
-relay_deliverer_copy_header_cb(const char *name, const char *value, gpointer user_data)
-{
-	soup_message_headers_replace(user_data, name, value);
-}
-
 static void
 relay_deliverer_job_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data);
 
 static void
 relay_deliverer_job_send(RelayDelivererJob *job)
 {
-	soup_session_send_async(job->session,
-				job->msg,
-				G_PRIORITY_DEFAULT,
-				job->cancellable,
-				relay_deliverer_job_sent_cb,
-				job);
+	relay_http_client_post_async(
+		job->client, job->request, job->cancellable, relay_deliverer_job_sent_cb, job);
 }
 
 static void
@@ -1055,55 +1098,29 @@ relay_deliverer_job_sent_cb(GObject *source, GAsyncResult *res, gpointer user_da
 {
 	RelayDelivererJob *job = user_data;
 	GError *error = NULL;
-	const gchar *retry_after;
+	g_autofree gchar *retry_after = NULL;
 
-	job->stream = soup_session_send_finish(SOUP_SESSION(source), res, &error);
-	if (job->stream == NULL) {
-		if (!job->resent && !job->timed_out && !job->aborted &&
-		    relay_deliverer_error_is_closed(error)) {
-			/* same signed headers on a fresh message: the signature still holds */
-			g_autoptr(SoupMessage) again = relay_deliverer_message_new(
-				soup_message_get_uri(job->msg), job->delivery->body);
-
-			g_debug("delivery %" G_GINT64_FORMAT " to %s: %s, sending again",
-				job->delivery->id,
-				job->delivery->host,
-				error->message);
-			g_error_free(error);
-			soup_message_headers_foreach(soup_message_get_request_headers(job->msg),
-						     relay_deliverer_copy_header_cb,
-						     soup_message_get_request_headers(again));
-			g_set_object(&job->msg, again);
-			job->resent = TRUE;
-			relay_deliverer_job_send(job);
-			return;
-		}
+	if (!relay_http_client_post_finish(
+		    RELAY_HTTP_CLIENT(source), res, &job->status, &retry_after, &error)) {
+		job->status = 0;
 		job->error = error;
 		relay_deliverer_job_complete(job);
 		return;
 	}
-	job->status = soup_message_get_status(job->msg);
-	retry_after = soup_message_headers_get_one(soup_message_get_response_headers(job->msg),
-						   "Retry-After");
 	if (retry_after == NULL || !relay_deliverer_parse_retry_after(
 					   retry_after, g_get_real_time(), &job->retry_after_us))
 		job->retry_after_us = -1;
-	/* read the body to its end, so the connection serves the next POST (see the top) */
-	job->buffer = g_malloc(RELAY_DELIVERER_READ_CHUNK);
-	relay_deliverer_job_read(job);
+	relay_deliverer_job_complete(job);
 }
 
+/* a signed job (or one that failed to sign) waits for a free connection to its host */
 static void
-relay_deliverer_sign_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+relay_deliverer_job_signed(RelayDeliverer *self, RelayDelivererJob *job)
 {
-	RelayDelivererJob *job = user_data;
-	RelayDeliverer *self = job->self;
 	RelayDelivererHost *host;
-	GError *error = NULL;
 
-	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
-		g_prefix_error(&error, "signing: ");
-		job->error = error;
+	if (job->error != NULL) {
+		g_prefix_error(&job->error, "signing: ");
 		job->local = TRUE;
 		relay_deliverer_job_complete(job);
 		return;
@@ -1117,27 +1134,63 @@ relay_deliverer_sign_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	job->state = RELAY_DELIVERER_JOB_READY;
 	g_queue_push_tail(&host->ready, job);
 	relay_deliverer_host_pump(self, host);
-	relay_deliverer_settle_flush(self);
-	relay_deliverer_check_stopped(self);
 }
 
-/* runs on a signing thread: the message is touched by nobody else until it returns */
+/* on the main context: takes every job signed since the last call */
+static gboolean
+relay_deliverer_signed_cb(gpointer user_data)
+{
+	RelayDeliverer *self = user_data;
+	GQueue jobs = G_QUEUE_INIT;
+	RelayDelivererJob *job;
+
+	g_mutex_lock(&self->signed_lock);
+	jobs = self->signed_jobs;
+	g_queue_init(&self->signed_jobs);
+	self->signed_scheduled = FALSE;
+	g_mutex_unlock(&self->signed_lock);
+	while ((job = g_queue_pop_head(&jobs)) != NULL)
+		relay_deliverer_job_signed(self, job);
+	relay_deliverer_settle_flush(self);
+	relay_deliverer_claim_maybe(self);
+	relay_deliverer_check_stopped(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* on a signing thread: hands @job back to the main context */
+static void
+relay_deliverer_signed_push(RelayDeliverer *self, RelayDelivererJob *job)
+{
+	gboolean wake;
+
+	g_mutex_lock(&self->signed_lock);
+	g_queue_push_tail(&self->signed_jobs, job);
+	wake = !self->signed_scheduled;
+	self->signed_scheduled = TRUE;
+	g_mutex_unlock(&self->signed_lock);
+	if (wake) {
+		/* the job holds the engine, so it is alive here; the source holds it from now on */
+		g_autoptr(GSource) source = g_idle_source_new();
+		g_source_set_priority(source, G_PRIORITY_DEFAULT);
+		g_source_set_callback(
+			source, relay_deliverer_signed_cb, g_object_ref(self), g_object_unref);
+		g_source_attach(source, self->context);
+	}
+}
+
+/* runs on a signing thread: the request is touched by nobody else until it is handed back */
 static void
 relay_deliverer_sign_worker_cb(gpointer data, gpointer user_data)
 {
-	g_autoptr(GTask) task = G_TASK(data);
-	RelayDelivererJob *job = g_task_get_task_data(task);
+	RelayDelivererJob *job = data;
 	RelayDeliverer *self = job->self;
 	RelaySigner *signer = relay_network_get_signer(job->network);
-	g_autoptr(GError) error = NULL;
 
-	if (!relay_signer_sign_message(signer, job->msg, job->delivery->body, &error)) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	if (self->sign_hook != NULL)
+	if (relay_signer_sign_request(
+		    signer, RELAY_SIGNER_SCHEME_CAVAGE, job->request, &job->error) &&
+	    self->sign_hook != NULL)
 		self->sign_hook(job->delivery, self->sign_hook_data);
-	g_task_return_boolean(task, TRUE);
+	relay_deliverer_signed_push(self, job);
 }
 
 /* checks the inbox URL: %FALSE with @error when it can never be delivered to */
@@ -1187,15 +1240,14 @@ static void
 relay_deliverer_job_start(RelayDeliverer *self, RelayDelivererHost *host, RelayDelivery *delivery)
 {
 	RelayDelivererJob *job = g_new0(RelayDelivererJob, 1);
-	g_autoptr(GTask) task = NULL;
 	g_autoptr(GUri) uri = NULL;
+	g_autofree gchar *target = NULL;
 	g_autoptr(GError) error = NULL;
 	RelayNetwork *network = NULL;
 
 	job->self = g_object_ref(self);
 	job->delivery = delivery;
-	job->session = g_object_ref(g_ptr_array_index(
-		self->sessions, g_str_hash(delivery->host) % self->sessions->len));
+	job->client = g_object_ref(self->client);
 	job->cancellable = g_cancellable_new();
 	job->retry_after_us = -1;
 	job->state = RELAY_DELIVERER_JOB_SIGNING;
@@ -1221,19 +1273,15 @@ relay_deliverer_job_start(RelayDeliverer *self, RelayDelivererHost *host, RelayD
 		relay_deliverer_job_fail(job, g_steal_pointer(&error));
 		return;
 	}
-	job->msg = relay_deliverer_message_new(uri, delivery->body);
-
-	/*
-	 * No source object: the worker drops its reference to the task after returning it, so the
-	 * task may be finalized on the worker thread, and it must not hold the last reference to
-	 * the engine there. The job, freed on the main context, holds that reference.
-	 */
-	task = g_task_new(NULL, NULL, relay_deliverer_sign_cb, job);
-	g_task_set_source_tag(task, relay_deliverer_job_start);
-	g_task_set_task_data(task, job, NULL);
-	if (!g_thread_pool_push(self->sign_pool, g_object_ref(task), &error)) {
-		g_object_unref(task);
-		g_task_return_error(task, g_steal_pointer(&error));
+	target = g_uri_to_string(uri);
+	job->request = relay_http_request_new("POST", target);
+	relay_http_request_add_header(job->request, "Content-Type", RELAY_DELIVERER_CONTENT_TYPE);
+	relay_http_request_add_header(job->request, "Accept", RELAY_DELIVERER_CONTENT_TYPE);
+	/* the body is the row's GBytes: written from there, without a copy */
+	relay_http_request_set_body(job->request, delivery->body);
+	if (!g_thread_pool_push(self->sign_pool, job, &error)) {
+		job->local = TRUE;
+		relay_deliverer_job_fail(job, g_steal_pointer(&error));
 	}
 }
 
@@ -1307,9 +1355,10 @@ relay_deliverer_job_post(RelayDeliverer *self, RelayDelivererHost *host, RelayDe
 	host->sending++;
 	self->sending++;
 	job->sent_us = g_get_monotonic_time();
-	job->deadline_id = g_timeout_add((guint)MIN(self->options.timeout_s, 3600) * 1000,
-					 relay_deliverer_job_deadline_cb,
-					 job);
+	relay_deliverer_deadline_add(self,
+				     job,
+				     job->sent_us + (gint64)MIN(self->options.timeout_s, 3600) *
+							    G_USEC_PER_SEC);
 	relay_deliverer_job_send(job);
 }
 
@@ -1669,17 +1718,15 @@ relay_deliverer_set_options(RelayDeliverer *self,
 			    const RelayDelivererOptions *options,
 			    GError **error)
 {
-	g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func(g_object_unref);
+	g_autoptr(RelayHttpClient) client = NULL;
 
 	g_return_val_if_fail(RELAY_IS_DELIVERER(self), FALSE);
-	for (guint i = 0; i < RELAY_DELIVERER_SESSIONS; i++) {
-		SoupSession *session = relay_deliverer_session_new(options, error);
-		if (session == NULL)
-			return FALSE;
-		g_ptr_array_add(sessions, session);
-	}
-	g_clear_pointer(&self->sessions, g_ptr_array_unref);
-	self->sessions = g_steal_pointer(&sessions);
+	client = relay_deliverer_client_new(options, error);
+	if (client == NULL)
+		return FALSE;
+	if (self->client != NULL)
+		relay_http_client_close_idle(self->client);
+	g_set_object(&self->client, client);
 	self->options = *options;
 	g_free(self->tls_ca_file);
 	self->tls_ca_file = g_strdup(options->tls_ca_file);
@@ -1709,6 +1756,19 @@ relay_deliverer_set_networks(RelayDeliverer *self, GHashTable *networks)
 	if (networks != NULL)
 		self->networks = g_hash_table_ref(networks);
 	relay_deliverer_claim_maybe(self);
+}
+
+/**
+ * relay_deliverer_set_done_func:
+ * @func: (nullable): called on the main context with the network and inbox of each delivery
+ *	done (2xx), e.g. to count the traffic to peers
+ */
+void
+relay_deliverer_set_done_func(RelayDeliverer *self, RelayDelivererDoneFunc func, gpointer user_data)
+{
+	g_return_if_fail(RELAY_IS_DELIVERER(self));
+	self->done_func = func;
+	self->done_data = user_data;
 }
 
 /**
@@ -1930,6 +1990,7 @@ relay_deliverer_resume_host(RelayDeliverer *self, const gchar *host)
 		state->consecutive_failures = 0;
 		state->failing_since_us = 0;
 		state->hold_until_us = 0;
+		g_hash_table_remove(self->holds, host);
 		state->next_slot_us = 0;
 	}
 	relay_deliverer_wake(self);
@@ -2091,12 +2152,17 @@ relay_deliverer_dispose(GObject *object)
 
 	g_clear_handle_id(&self->poll_id, g_source_remove);
 	g_clear_handle_id(&self->flush_id, g_source_remove);
+	g_clear_handle_id(&self->settle_timer_id, g_source_remove);
 	g_clear_handle_id(&self->stop_grace_id, g_source_remove);
 	if (self->sign_pool != NULL)
 		g_thread_pool_free(g_steal_pointer(&self->sign_pool), FALSE, TRUE);
-	for (guint i = 0; self->sessions != NULL && i < self->sessions->len; i++)
-		soup_session_abort(g_ptr_array_index(self->sessions, i));
-	g_clear_pointer(&self->sessions, g_ptr_array_unref);
+	if (self->deadline_source != NULL) {
+		g_source_destroy(self->deadline_source);
+		g_clear_pointer(&self->deadline_source, g_source_unref);
+	}
+	if (self->client != NULL)
+		relay_http_client_close_idle(self->client);
+	g_clear_object(&self->client);
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	G_OBJECT_CLASS(relay_deliverer_parent_class)->dispose(object);
 }
@@ -2108,12 +2174,15 @@ relay_deliverer_finalize(GObject *object)
 
 	g_hash_table_unref(self->jobs);
 	g_hash_table_unref(self->hosts);
+	g_hash_table_unref(self->holds);
 	g_array_unref(self->settle_pending);
 	g_tree_unref(self->retry_times);
 	g_clear_object(&self->store);
 	g_free(self->claimer);
 	g_free(self->tls_ca_file);
 	g_free(self->user_agent);
+	g_mutex_clear(&self->signed_lock);
+	g_main_context_unref(self->context);
 	G_OBJECT_CLASS(relay_deliverer_parent_class)->finalize(object);
 }
 
@@ -2130,11 +2199,21 @@ relay_deliverer_init(RelayDeliverer *self)
 {
 	self->hosts = g_hash_table_new_full(
 		g_str_hash, g_str_equal, NULL, (GDestroyNotify)relay_deliverer_host_free);
+	self->holds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	self->jobs = g_hash_table_new_full(
 		g_direct_hash, g_direct_equal, (GDestroyNotify)relay_deliverer_job_free, NULL);
 	self->settle_pending = g_array_new(FALSE, FALSE, sizeof(RelayDeliveryResult));
 	self->retry_times = g_tree_new_full(relay_deliverer_time_cmp, NULL, g_free, NULL);
 	relay_deliverer_options_init(&self->options);
+	self->context = g_main_context_ref_thread_default();
+	g_mutex_init(&self->signed_lock);
+	g_queue_init(&self->signed_jobs);
+	g_queue_init(&self->deadlines);
+	/* the source does not hold the engine: dispose destroys it */
+	self->deadline_source = g_source_new(&relay_deliverer_deadline_funcs, sizeof(GSource));
+	g_source_set_callback(self->deadline_source, relay_deliverer_deadline_cb, self, NULL);
+	g_source_set_ready_time(self->deadline_source, -1);
+	g_source_attach(self->deadline_source, self->context);
 }
 
 static void

@@ -138,12 +138,21 @@ relay_deliverer_set_options(RelayDeliverer *self,
 			    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void
 relay_deliverer_set_networks(RelayDeliverer *self, GHashTable *networks);
+typedef void (*RelayDelivererDoneFunc)(const gchar *network,
+				       const gchar *inbox,
+				       gpointer user_data);
+void
+relay_deliverer_set_done_func(RelayDeliverer *self,
+			      RelayDelivererDoneFunc func,
+			      gpointer user_data);
 const gchar *
 relay_deliverer_get_claimer(RelayDeliverer *self);
 void
 relay_deliverer_start(RelayDeliverer *self);
 void
 relay_deliverer_wake(RelayDeliverer *self);
+GHashTable *
+relay_deliverer_dup_holds(RelayDeliverer *self);
 void
 relay_deliverer_get_recent_outcomes(RelayDeliverer *self,
 				    guint64 outcomes[RELAY_DELIVERY_OUTCOME_LAST]);

@@ -35,6 +35,7 @@
 #include "relay-inbox.h"
 #include "relay-log.h"
 #include "relay-membership.h"
+#include "relay-peer-traffic.h"
 
 /* how long activity ids stay in the seen-set */
 #define RELAY_INBOX_SEEN_TTL_US ((gint64)G_USEC_PER_SEC * 3600 * 24 * 7)
@@ -54,8 +55,11 @@ struct _RelayInbox {
 	RelayActorCache *cache;
 	RelayInboxWakeFunc wake;
 	gpointer wake_data;
+	RelayInboxHoldsFunc holds;
+	gpointer holds_data;
 	RelayInboxAcceptedFunc accepted;
 	gpointer accepted_data;
+	RelayPeerTraffic *traffic; /* (nullable) */
 	guint in_flight;
 	GHashTable *requests; /* (element-type utf8 guint64): "NETWORK STATUS" -> requests */
 	guint64 signature_failures[RELAY_INBOX_SIGNATURE_FAILURE_LAST];
@@ -81,6 +85,7 @@ typedef struct {
 	RelayCachedKey *key;
 	gboolean refreshed;
 	gchar *sender_host;
+	gchar *forwarder; /* (nullable): the signer, when it relays someone else's activity */
 } RelayInboxPost;
 
 static void
@@ -107,6 +112,7 @@ relay_inbox_post_free(RelayInboxPost *post)
 	g_clear_pointer(&post->activity, relay_activity_free);
 	g_clear_pointer(&post->key, relay_cached_key_free);
 	g_free(post->sender_host);
+	g_free(post->forwarder);
 	g_free(post);
 }
 
@@ -263,6 +269,8 @@ typedef struct {
 	gchar *object_host; /* (nullable) */
 	gchar *activity_id; /* (nullable) */
 	gchar *object_id;   /* (nullable) */
+	gchar *forwarder; /* (nullable): the signer when it is not the actor (a peer, or refused) */
+	gchar *forwarder_host; /* (nullable) */
 	/* follows */
 	gchar *inbox;
 	gchar *shared_inbox;
@@ -283,6 +291,8 @@ typedef struct {
 	gboolean queued;	 /* something was enqueued: wake the deliverer */
 	gchar *accepted_network; /* (nullable): a member became accepted... */
 	gchar *accepted_actor;	 /* ...this one */
+	gchar *peer_actor;	 /* (nullable): the peer that relayed it to us, for its traffic */
+	gboolean actor_mismatch; /* refused: signed by someone who may not relay others' posts */
 } RelayInboxVerdict;
 
 static void
@@ -294,6 +304,8 @@ relay_inbox_job_free(RelayInboxJob *job)
 	g_free(job->object_host);
 	g_free(job->activity_id);
 	g_free(job->object_id);
+	g_free(job->forwarder);
+	g_free(job->forwarder_host);
 	g_free(job->inbox);
 	g_free(job->shared_inbox);
 	g_clear_pointer(&job->accept, g_bytes_unref);
@@ -311,6 +323,7 @@ relay_inbox_verdict_free(RelayInboxVerdict *verdict)
 	g_free(verdict->reason);
 	g_free(verdict->accepted_network);
 	g_free(verdict->accepted_actor);
+	g_free(verdict->peer_actor);
 	g_free(verdict);
 }
 
@@ -386,16 +399,20 @@ relay_inbox_follow_run(RelayStore *store,
 	g_autoptr(GError) error = NULL;
 	RelayDomainPolicy *block;
 	gboolean following_back = FALSE;
+	gboolean peer;
 
 	policies = relay_store_policy_list(store, cancellable, &error);
 	if (policies == NULL) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
+	existing = relay_store_member_get(store, job->network, job->actor, cancellable, NULL);
+	/* a network our admin peered with is in, whatever the join policy (blocks still hold) */
+	peer = existing != NULL && existing->is_peer;
 	block = relay_policy_find(
 		policies, job->network, job->sender_host, RELAY_POLICY_KIND_BLOCK);
 	if (block != NULL ||
-	    (job->join == RELAY_JOIN_POLICY_CLOSED &&
+	    (job->join == RELAY_JOIN_POLICY_CLOSED && !peer &&
 	     relay_policy_find(policies, job->network, job->sender_host, RELAY_POLICY_KIND_ALLOW) ==
 		     NULL)) {
 		if (!relay_inbox_enqueue_one(store,
@@ -425,7 +442,6 @@ relay_inbox_follow_run(RelayStore *store,
 		return;
 	}
 
-	existing = relay_store_member_get(store, job->network, job->actor, cancellable, NULL);
 	member = relay_member_new(job->network, job->actor, job->inbox);
 	if (existing != NULL) {
 		/* a duplicate Follow keeps what the member had, and is accepted again */
@@ -434,13 +450,18 @@ relay_inbox_follow_run(RelayStore *store,
 		member->is_peer = existing->is_peer;
 		member->state = existing->state;
 		member->follow_back_id = g_strdup(existing->follow_back_id);
+		member->follow_back_state = existing->follow_back_state;
 	}
 	g_free(member->shared_inbox);
 	member->shared_inbox = g_strdup(job->shared_inbox);
 	member->protocol = job->protocol;
 	member->follow_id = g_strdup(job->activity_id);
 	member->last_seen_us = job->now_us;
-	if (existing == NULL || existing->state == RELAY_MEMBER_STATE_REJECTED) {
+	if (peer) {
+		/* we follow it already: no follow-back, and no approval to wait for */
+		member->state = RELAY_MEMBER_STATE_ACCEPTED;
+		g_clear_pointer(&job->follow_back, g_bytes_unref);
+	} else if (existing == NULL || existing->state == RELAY_MEMBER_STATE_REJECTED) {
 		if (job->join == RELAY_JOIN_POLICY_APPROVAL)
 			member->state = RELAY_MEMBER_STATE_PENDING;
 		else if (job->protocol == RELAY_MEMBER_PROTOCOL_LITEPUB)
@@ -528,7 +549,11 @@ relay_inbox_membership_run(RelayStore *store,
 	}
 	if (job->kind == RELAY_INBOX_JOB_ACCEPT) {
 		gboolean newly_accepted = FALSE;
-		if (member->state == RELAY_MEMBER_STATE_PENDING && member->follow_back_id != NULL) {
+		if (member->follow_back_id != NULL)
+			member->follow_back_state = RELAY_MEMBER_STATE_ACCEPTED;
+		/* a peer's own membership is its Follow of us, not its answer to ours */
+		if (member->state == RELAY_MEMBER_STATE_PENDING && member->follow_back_id != NULL &&
+		    !member->is_peer) {
 			member->state = RELAY_MEMBER_STATE_ACCEPTED;
 			newly_accepted = TRUE;
 		}
@@ -542,11 +567,44 @@ relay_inbox_membership_run(RelayStore *store,
 				task, member, FALSE, "our follow is accepted: member accepted");
 			return;
 		}
+		if (member->is_peer) {
+			relay_inbox_job_return(task,
+					       SOUP_STATUS_ACCEPTED,
+					       FALSE,
+					       "our follow is accepted: peering %s",
+					       relay_peer_state_to_string(member));
+			return;
+		}
 		relay_inbox_job_return(task,
 				       SOUP_STATUS_ACCEPTED,
 				       FALSE,
 				       "our follow is accepted: member %s",
 				       relay_member_state_to_string(member->state));
+		return;
+	}
+	/* a peer stays one until our admin removes it: it only stops following us, or refuses
+	 * our Follow, and `relay peers list` says so */
+	if (member->is_peer &&
+	    (job->kind == RELAY_INBOX_JOB_REJECT || job->kind == RELAY_INBOX_JOB_UNDO_FOLLOW)) {
+		if (job->kind == RELAY_INBOX_JOB_REJECT) {
+			member->follow_back_state = RELAY_MEMBER_STATE_REJECTED;
+		} else {
+			g_clear_pointer(&member->follow_id, g_free);
+			member->state = RELAY_MEMBER_STATE_PENDING;
+		}
+		member->last_seen_us = job->now_us;
+		if (!relay_store_member_put(store, member, cancellable, &error)) {
+			g_task_return_error(task, g_steal_pointer(&error));
+			return;
+		}
+		relay_inbox_job_return(task,
+				       SOUP_STATUS_ACCEPTED,
+				       FALSE,
+				       "%s: peering %s",
+				       job->kind == RELAY_INBOX_JOB_REJECT
+					       ? "our follow is rejected"
+					       : "the peer unfollowed us",
+				       relay_peer_state_to_string(member));
 		return;
 	}
 	if (!relay_store_member_remove(store, job->network, job->actor, cancellable, &error)) {
@@ -567,11 +625,14 @@ struct _RelayInboxBatchItem {
 	RelayFanout *raw;	    /* (nullable) (unowned): in the batch's fanouts */
 	RelayFanout *announce;	    /* (nullable) (unowned): in the batch's fanouts */
 	RelayInboxVerdict *verdict; /* (nullable): the answer, once known */
+	gchar *peer_actor;	    /* (nullable): the peer that relayed it */
 };
 
 struct _RelayInboxBatch {
-	GPtrArray *items;   /* (element-type RelayInboxBatchItem) */
-	GPtrArray *fanouts; /* (element-type RelayFanout) */
+	GPtrArray *items;	   /* (element-type RelayInboxBatchItem) */
+	GPtrArray *fanouts;	   /* (element-type RelayFanout) */
+	GHashTable *holds;	   /* (nullable): hosts whose rows are due later, see RelayFanout */
+	RelayPeerTraffic *traffic; /* (nullable) (owned) */
 };
 
 static void
@@ -581,6 +642,7 @@ relay_inbox_batch_item_free(RelayInboxBatchItem *item)
 		relay_inbox_post_free(item->post);
 	relay_inbox_job_free(item->job);
 	g_clear_pointer(&item->verdict, relay_inbox_verdict_free);
+	g_free(item->peer_actor);
 	g_free(item);
 }
 
@@ -589,6 +651,8 @@ relay_inbox_batch_free(RelayInboxBatch *batch)
 {
 	g_ptr_array_unref(batch->items);
 	g_ptr_array_unref(batch->fanouts);
+	g_clear_pointer(&batch->holds, g_hash_table_unref);
+	g_clear_object(&batch->traffic);
 	g_free(batch);
 }
 
@@ -610,9 +674,67 @@ relay_inbox_verdict_new(guint status, gboolean queued, const gchar *format, ...)
 	return verdict;
 }
 
-/* adds @item's fan-outs to @fanouts, or gives it its verdict when it is refused */
+/* the member who relays @job to us: a peer by its actor (the signer), else an accepted member
+ * by the domain of the activity's actor; %NULL when it is neither */
+static RelayMember *
+relay_inbox_relay_sender(RelayInboxJob *job, GPtrArray *members)
+{
+	const gchar *signer = job->forwarder != NULL ? job->forwarder : job->actor;
+
+	for (guint i = 0; i < members->len; i++) {
+		RelayMember *member = g_ptr_array_index(members, i);
+		if (member->is_peer && g_strcmp0(member->actor, signer) == 0)
+			return member;
+	}
+	/* only a peer may relay someone else's activity */
+	if (job->forwarder != NULL)
+		return NULL;
+	for (guint i = 0; i < members->len; i++) {
+		RelayMember *member = g_ptr_array_index(members, i);
+		if (member->state == RELAY_MEMBER_STATE_ACCEPTED &&
+		    g_ascii_strcasecmp(member->domain, job->sender_host) == 0)
+			return member;
+	}
+	return NULL;
+}
+
+/* the first of the domains @job involves that @network blocks: its actor's, the peer's that
+ * relays it, the object's origin */
+static RelayDomainPolicy *
+relay_inbox_relay_block(RelayInboxJob *job, GPtrArray *policies)
+{
+	const gchar *domains[] = {job->sender_host, job->forwarder_host, job->object_host};
+
+	for (guint i = 0; i < G_N_ELEMENTS(domains); i++) {
+		RelayDomainPolicy *block;
+		if (domains[i] == NULL)
+			continue;
+		block = relay_policy_find(
+			policies, job->network, domains[i], RELAY_POLICY_KIND_BLOCK);
+		if (block != NULL)
+			return block;
+	}
+	return NULL;
+}
+
+/* whether @member is one of the hosts @job came from: never send it back there */
+static gboolean
+relay_inbox_relay_is_origin(RelayInboxJob *job, const RelayMember *member)
+{
+	const gchar *hosts[] = {job->sender_host, job->forwarder_host, job->object_host};
+
+	for (guint i = 0; i < G_N_ELEMENTS(hosts); i++) {
+		if (hosts[i] != NULL && g_ascii_strcasecmp(member->domain, hosts[i]) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* adds @item's fan-outs to @fanouts, or gives it its verdict when it is refused; @members
+ * are the network's members in every state */
 static void
-relay_inbox_relay_plan(RelayInboxBatchItem *item,
+relay_inbox_relay_plan(RelayPeerTraffic *traffic,
+		       RelayInboxBatchItem *item,
 		       GPtrArray *policies,
 		       GPtrArray *members,
 		       GPtrArray *fanouts,
@@ -620,20 +742,25 @@ relay_inbox_relay_plan(RelayInboxBatchItem *item,
 {
 	RelayInboxJob *job = item->job;
 	g_autoptr(GHashTable) inboxes = g_hash_table_new(g_str_hash, g_str_equal);
-	RelayMember *sender = NULL;
+	RelayMember *sender = relay_inbox_relay_sender(job, members);
 	RelayDomainPolicy *block;
 
-	block = relay_policy_find(
-		policies, job->network, job->sender_host, RELAY_POLICY_KIND_BLOCK);
+	if (sender == NULL && job->forwarder != NULL) {
+		item->verdict = relay_inbox_verdict_new(
+			SOUP_STATUS_UNAUTHORIZED,
+			FALSE,
+			"signed by %s, but the actor is %s (only a peer of this network may relay "
+			"others' activities)",
+			job->forwarder,
+			job->actor);
+		item->verdict->actor_mismatch = TRUE;
+		return;
+	}
+	block = relay_inbox_relay_block(job, policies);
 	if (block != NULL) {
 		item->verdict = relay_inbox_verdict_new(
 			SOUP_STATUS_FORBIDDEN, FALSE, "domain %s is blocked", block->domain);
 		return;
-	}
-	for (guint i = 0; i < members->len && sender == NULL; i++) {
-		RelayMember *member = g_ptr_array_index(members, i);
-		if (g_ascii_strcasecmp(member->domain, job->sender_host) == 0)
-			sender = member;
 	}
 	if (sender == NULL) {
 		item->verdict =
@@ -647,8 +774,13 @@ relay_inbox_relay_plan(RelayInboxBatchItem *item,
 		item->verdict = relay_inbox_verdict_new(SOUP_STATUS_FORBIDDEN,
 							FALSE,
 							"%s only receives in this network",
-							job->sender_host);
+							sender->domain);
 		return;
+	}
+	if (sender->is_peer) {
+		item->peer_actor = g_strdup(sender->actor);
+		if (job->forwarder_host == NULL)
+			job->forwarder_host = g_strdup(sender->domain);
 	}
 
 	if (job->raw != NULL) {
@@ -670,12 +802,12 @@ relay_inbox_relay_plan(RelayInboxBatchItem *item,
 		RelayMember *member = g_ptr_array_index(members, i);
 		const gchar *target =
 			member->shared_inbox != NULL ? member->shared_inbox : member->inbox;
-		if (member->direction == RELAY_MEMBER_DIRECTION_PUBLISH_ONLY)
+		if (member->state != RELAY_MEMBER_STATE_ACCEPTED ||
+		    member->direction == RELAY_MEMBER_DIRECTION_PUBLISH_ONLY)
 			continue;
-		/* never back to the sender, nor to where the object comes from */
-		if (g_ascii_strcasecmp(member->domain, job->sender_host) == 0 ||
-		    (job->object_host != NULL &&
-		     g_ascii_strcasecmp(member->domain, job->object_host) == 0))
+		/* never back to the sender, the peer that relayed it, nor where the object comes
+		 * from */
+		if (relay_inbox_relay_is_origin(job, member))
 			continue;
 		if (relay_policy_find(
 			    policies, job->network, member->domain, RELAY_POLICY_KIND_BLOCK) !=
@@ -685,6 +817,8 @@ relay_inbox_relay_plan(RelayInboxBatchItem *item,
 		}
 		if (!g_hash_table_add(inboxes, (gpointer)target))
 			continue;
+		if (member->is_peer && traffic != NULL)
+			relay_peer_traffic_watch(traffic, job->network, target);
 		if (member->protocol == RELAY_MEMBER_PROTOCOL_MASTODON && item->raw != NULL)
 			relay_fanout_add_inbox(item->raw, target);
 		else if (item->announce != NULL)
@@ -716,6 +850,7 @@ static void
 relay_inbox_batch_run(RelayStore *store, GTask *task, gpointer data, GCancellable *cancellable)
 {
 	RelayInboxBatch *batch = data;
+
 	g_autoptr(GPtrArray) policies = NULL;
 	g_autoptr(GHashTable) members = g_hash_table_new_full(
 		g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_ptr_array_unref);
@@ -733,18 +868,21 @@ relay_inbox_batch_run(RelayStore *store, GTask *task, gpointer data, GCancellabl
 		RelayInboxBatchItem *item = g_ptr_array_index(batch->items, i);
 		GPtrArray *network_members = g_hash_table_lookup(members, item->job->network);
 		if (network_members == NULL) {
-			network_members = relay_store_member_list(store,
-								  item->job->network,
-								  RELAY_MEMBER_STATE_ACCEPTED,
-								  cancellable,
-								  &error);
+			/* every state: a peer relays to us before it follows us */
+			network_members = relay_store_member_list(
+				store, item->job->network, -1, cancellable, &error);
 			if (network_members == NULL) {
 				g_task_return_error(task, g_steal_pointer(&error));
 				return;
 			}
 			g_hash_table_insert(members, item->job->network, network_members);
 		}
-		relay_inbox_relay_plan(item, policies, network_members, batch->fanouts, blocked);
+		relay_inbox_relay_plan(
+			batch->traffic, item, policies, network_members, batch->fanouts, blocked);
+	}
+	for (guint i = 0; batch->holds != NULL && i < batch->fanouts->len; i++) {
+		RelayFanout *fanout = g_ptr_array_index(batch->fanouts, i);
+		fanout->not_before = g_hash_table_ref(batch->holds);
 	}
 	if (batch->fanouts->len > 0 &&
 	    !relay_store_delivery_enqueue(
@@ -801,6 +939,12 @@ relay_inbox_batch_done_cb(GObject *source, GAsyncResult *res, gpointer user_data
 			continue;
 		}
 		queued |= item->verdict->queued;
+		if (item->verdict->actor_mismatch)
+			relay_inbox_count_signature_failure(
+				self, RELAY_INBOX_SIGNATURE_FAILURE_ACTOR_MISMATCH);
+		if (item->peer_actor != NULL && self->traffic != NULL)
+			relay_peer_traffic_count_received(
+				self->traffic, item->job->network, item->peer_actor);
 		relay_inbox_post_answer(post, item->verdict->status, item->verdict->reason);
 	}
 	if (queued && self->wake != NULL)
@@ -821,6 +965,10 @@ relay_inbox_batch_start(RelayInbox *self)
 	batch = g_new0(RelayInboxBatch, 1);
 	batch->items = g_steal_pointer(&self->batch_waiting);
 	batch->fanouts = g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
+	if (self->holds != NULL)
+		batch->holds = self->holds(self->holds_data);
+	if (self->traffic != NULL)
+		batch->traffic = g_object_ref(self->traffic);
 	self->batch_waiting =
 		g_ptr_array_new_with_free_func((GDestroyNotify)relay_inbox_batch_item_free);
 	self->batch_running = batch;
@@ -888,6 +1036,10 @@ relay_inbox_job_new(RelayInboxPost *post, RelayInboxJobKind kind)
 	job->sender_host = g_strdup(post->sender_host);
 	job->activity_id = g_strdup(post->activity->id);
 	job->object_id = g_strdup(post->activity->object_id);
+	if (post->forwarder != NULL) {
+		job->forwarder = g_strdup(post->forwarder);
+		job->forwarder_host = relay_activity_host_of(post->forwarder);
+	}
 	job->now_us = g_get_real_time();
 	return job;
 }
@@ -967,7 +1119,21 @@ relay_inbox_is_litepub_publication(RelayInboxPost *post)
 		relay_activity_is_addressed_to(post->activity, followers));
 }
 
-/* the activity is verified and its actor signed it: act on it */
+/* what a peer may relay for others: the relayed types, an Undo only of an Announce */
+static gboolean
+relay_inbox_may_be_forwarded(RelayActivity *activity)
+{
+	if (relay_activity_has_type(activity, "Undo"))
+		return relay_activity_object_has_type(activity, "Announce");
+	return relay_activity_has_type(activity, "Create") ||
+	       relay_activity_has_type(activity, "Announce") ||
+	       relay_activity_has_type(activity, "Update") ||
+	       relay_activity_has_type(activity, "Delete") ||
+	       relay_activity_has_type(activity, "Move");
+}
+
+/* the activity is verified and its actor signed it (or a relay did, post->forwarder): act on
+ * it; what is forwarded is only ever relayed, never taken as a membership change */
 static void
 relay_inbox_dispatch(RelayInboxPost *post)
 {
@@ -979,7 +1145,7 @@ relay_inbox_dispatch(RelayInboxPost *post)
 	gboolean signed_payload = activity->has_ld_signature || activity->has_proof;
 	RelayInboxJob *job;
 
-	if (relay_activity_has_type(activity, "Follow")) {
+	if (post->forwarder == NULL && relay_activity_has_type(activity, "Follow")) {
 		if (!relay_activity_is_public_address(activity->object_id) &&
 		    g_strcmp0(activity->object_id, network_actor) != 0) {
 			relay_inbox_post_answer(
@@ -995,22 +1161,22 @@ relay_inbox_dispatch(RelayInboxPost *post)
 						  post);
 		return;
 	}
-	if (relay_activity_has_type(activity, "Undo") &&
+	if (post->forwarder == NULL && relay_activity_has_type(activity, "Undo") &&
 	    relay_activity_object_has_type(activity, "Announce") == FALSE &&
 	    (relay_activity_object_has_type(activity, "Follow") ||
 	     activity->object_types == NULL)) {
 		relay_inbox_run_job(post, relay_inbox_job_new(post, RELAY_INBOX_JOB_UNDO_FOLLOW));
 		return;
 	}
-	if (relay_activity_has_type(activity, "Accept")) {
+	if (post->forwarder == NULL && relay_activity_has_type(activity, "Accept")) {
 		relay_inbox_run_job(post, relay_inbox_job_new(post, RELAY_INBOX_JOB_ACCEPT));
 		return;
 	}
-	if (relay_activity_has_type(activity, "Reject")) {
+	if (post->forwarder == NULL && relay_activity_has_type(activity, "Reject")) {
 		relay_inbox_run_job(post, relay_inbox_job_new(post, RELAY_INBOX_JOB_REJECT));
 		return;
 	}
-	if (relay_activity_has_type(activity, "Delete") &&
+	if (post->forwarder == NULL && relay_activity_has_type(activity, "Delete") &&
 	    g_strcmp0(activity->object_id, activity->actor) == 0 && !signed_payload) {
 		/* an actor deleted itself: it leaves the network */
 		relay_inbox_run_job(post, relay_inbox_job_new(post, RELAY_INBOX_JOB_REMOVE_ACTOR));
@@ -1128,7 +1294,11 @@ relay_inbox_key_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		relay_inbox_post_answer(post, SOUP_STATUS_UNAUTHORIZED, reason);
 		return;
 	}
-	if (g_strcmp0(post->key->owner, activity->actor) != 0) {
+	if (g_strcmp0(post->key->owner, activity->actor) != 0 &&
+	    relay_inbox_may_be_forwarded(activity)) {
+		/* a peer relaying someone else's activity: the relay job checks it is one */
+		post->forwarder = g_strdup(post->key->owner);
+	} else if (g_strcmp0(post->key->owner, activity->actor) != 0) {
 		g_autofree gchar *reason = g_strdup_printf(
 			"signed by %s, but the actor is %s", post->key->owner, activity->actor);
 		relay_inbox_count_signature_failure(post->inbox,
@@ -1335,6 +1505,20 @@ relay_inbox_set_config(RelayInbox *self, RelayConfig *config)
 }
 
 /**
+ * relay_inbox_set_holds_func:
+ * @func: (nullable): tells which hosts the delivery engine has paused
+ *
+ * Rows queued for a paused host are due when its pause ends, not at once.
+ */
+void
+relay_inbox_set_holds_func(RelayInbox *self, RelayInboxHoldsFunc func, gpointer user_data)
+{
+	g_return_if_fail(RELAY_IS_INBOX(self));
+	self->holds = func;
+	self->holds_data = user_data;
+}
+
+/**
  * relay_inbox_set_wake_func:
  * @func: (nullable): called after every enqueue
  */
@@ -1358,10 +1542,22 @@ relay_inbox_set_accepted_func(RelayInbox *self, RelayInboxAcceptedFunc func, gpo
 	self->accepted_data = user_data;
 }
 
+/**
+ * relay_inbox_set_peer_traffic:
+ * @traffic: (nullable): where what peers relay to us is counted
+ */
+void
+relay_inbox_set_peer_traffic(RelayInbox *self, RelayPeerTraffic *traffic)
+{
+	g_return_if_fail(RELAY_IS_INBOX(self));
+	g_set_object(&self->traffic, traffic);
+}
+
 static void
 relay_inbox_dispose(GObject *object)
 {
 	RelayInbox *self = RELAY_INBOX(object);
+	g_clear_object(&self->traffic);
 	g_clear_object(&self->config);
 	g_clear_object(&self->store);
 	g_clear_object(&self->cache);

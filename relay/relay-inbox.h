@@ -10,6 +10,7 @@
 #include "relay-actor-cache.h"
 #include "relay-config.h"
 #include "relay-network.h"
+#include "relay-peer-traffic.h"
 #include "relay-store.h"
 
 G_BEGIN_DECLS
@@ -38,6 +39,8 @@ typedef void (*RelayInboxRequestsFunc)(const gchar *network,
 
 /* called after every successful enqueue so deliveries start at once */
 typedef void (*RelayInboxWakeFunc)(gpointer user_data);
+/* which hosts' deliveries are paused, till when: (element-type utf8 gint64), or %NULL */
+typedef GHashTable *(*RelayInboxHoldsFunc)(gpointer user_data);
 /* called when a member of @network becomes accepted (not when an accepted one follows again) */
 typedef void (*RelayInboxAcceptedFunc)(const gchar *network,
 				       const gchar *actor,
@@ -50,7 +53,11 @@ relay_inbox_set_config(RelayInbox *self, RelayConfig *config);
 void
 relay_inbox_set_wake_func(RelayInbox *self, RelayInboxWakeFunc func, gpointer user_data);
 void
+relay_inbox_set_holds_func(RelayInbox *self, RelayInboxHoldsFunc func, gpointer user_data);
+void
 relay_inbox_set_accepted_func(RelayInbox *self, RelayInboxAcceptedFunc func, gpointer user_data);
+void
+relay_inbox_set_peer_traffic(RelayInbox *self, RelayPeerTraffic *traffic);
 void
 relay_inbox_post(RelayInbox *self, SoupServerMessage *msg, RelayNetwork *network);
 guint

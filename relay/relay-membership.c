@@ -25,6 +25,8 @@
 #include <string.h>
 
 #include "relay-activity.h"
+#include "relay-actor.h"
+#include "relay-json.h"
 #include "relay-membership.h"
 
 /**
@@ -249,13 +251,23 @@ relay_membership_end(RelayStore *store,
 	g_autoptr(GBytes) reject = relay_activity_reject_new(reject_id, network_actor, follow);
 	g_autoptr(GPtrArray) fanouts =
 		g_ptr_array_new_with_free_func((GDestroyNotify)relay_fanout_free);
-	RelayFanout *fanout = relay_fanout_new(member->network, reject);
+	RelayFanout *fanout;
+	guint undo_index = 1;
 
-	relay_fanout_add_inbox(fanout, member->inbox);
-	g_ptr_array_add(fanouts, fanout);
+	/* a peer that never followed us has no Follow to reject */
+	if (!member->is_peer || member->follow_id != NULL) {
+		fanout = relay_fanout_new(member->network, reject);
+		relay_fanout_add_inbox(fanout, member->inbox);
+		g_ptr_array_add(fanouts, fanout);
+	} else {
+		undo_index = 0;
+	}
 	if (member->follow_back_id != NULL) {
+		/* our Follow of a peer network was of Public (relay_membership_peer_follow_new) */
 		g_autoptr(GBytes) ours = relay_activity_follow_new(
-			member->follow_back_id, network_actor, member->actor);
+			member->follow_back_id,
+			network_actor,
+			member->is_peer ? RELAY_ACTIVITY_PUBLIC : member->actor);
 		g_autoptr(JsonNode) ours_node = relay_membership_parse(ours);
 		g_autofree gchar *undo_id = relay_activity_new_id(origin);
 		g_autoptr(GBytes) undo = relay_activity_undo_new(undo_id, network_actor, ours_node);
@@ -267,12 +279,13 @@ relay_membership_end(RelayStore *store,
 	if (!relay_store_delivery_enqueue(store, fanouts, now_us, cancellable, error))
 		return FALSE;
 	if (out_undo_sent != NULL)
-		*out_undo_sent = fanouts->len > 1;
+		*out_undo_sent = fanouts->len > undo_index;
 	if (remove)
 		return relay_store_member_remove(
 			store, member->network, member->actor, cancellable, error);
 	member->state = RELAY_MEMBER_STATE_REJECTED;
 	g_clear_pointer(&member->follow_back_id, g_free);
+	member->follow_back_state = RELAY_MEMBER_STATE_PENDING;
 	return relay_store_member_put(store, member, cancellable, error);
 }
 
@@ -379,4 +392,149 @@ relay_membership_block(RelayStore *store,
 			removed_func(member, user_data);
 	}
 	return TRUE;
+}
+
+/**
+ * relay_peer_state_to_string:
+ * @member: a peer (is_peer set)
+ *
+ * Returns: where the peering stands: "pending" (our Follow is not answered yet), "one-way"
+ *	(it accepted our Follow, so its posts come to us, but it does not follow us), "mutual"
+ *	(both), or "rejected" (it refused our Follow)
+ */
+const gchar *
+relay_peer_state_to_string(const RelayMember *member)
+{
+	if (member->follow_back_state == RELAY_MEMBER_STATE_REJECTED)
+		return "rejected";
+	if (member->follow_back_state != RELAY_MEMBER_STATE_ACCEPTED)
+		return "pending";
+	return relay_peer_follows_us(member) ? "mutual" : "one-way";
+}
+
+/**
+ * relay_peer_follows_us:
+ * @member: a member
+ *
+ * Returns: whether it follows our network and we accepted: it gets what our network relays
+ */
+gboolean
+relay_peer_follows_us(const RelayMember *member)
+{
+	return member->state == RELAY_MEMBER_STATE_ACCEPTED && member->follow_id != NULL;
+}
+
+/**
+ * relay_membership_peer_follow_new:
+ * @id: the id of our Follow
+ * @network_actor: the actor of our network
+ *
+ * Returns: (transfer full): our Follow of a peer network: Mastodon's relay Follow, of Public,
+ *	to its inbox, so that it takes us as a member (and never follows back, LitePub-style)
+ */
+GBytes *
+relay_membership_peer_follow_new(const gchar *id, const gchar *network_actor)
+{
+	return relay_activity_follow_new(id, network_actor, RELAY_ACTIVITY_PUBLIC);
+}
+
+void
+relay_peer_link_free(RelayPeerLink *self)
+{
+	if (self == NULL)
+		return;
+	g_free(self->network);
+	g_free(self->name);
+	g_free(self->node);
+	g_free(self->actor);
+	g_free(self);
+}
+
+/* the remote network's name: its actor's preferredUsername as we fetched it, else the last
+ * part of its URL */
+static gchar *
+relay_peer_link_name(RelayStore *store, const RelayMember *member, GCancellable *cancellable)
+{
+	g_autoptr(RelayCachedActor) cached =
+		relay_store_actor_get(store, member->actor, cancellable, NULL);
+	const gchar *slash = strrchr(member->actor, '/');
+
+	if (cached != NULL && cached->document != NULL) {
+		g_autoptr(GBytes) bytes = g_bytes_new(cached->document, strlen(cached->document));
+		g_autoptr(JsonNode) document =
+			relay_json_parse_object(bytes, RELAY_JSON_MAX_DEPTH, NULL);
+		g_autoptr(RelayRemoteActor) actor =
+			document != NULL ? relay_remote_actor_parse(document, NULL) : NULL;
+		if (actor != NULL && actor->preferred_username != NULL)
+			return g_strdup(actor->preferred_username);
+	}
+	return g_strdup(slash != NULL && slash[1] != '\0' ? slash + 1 : member->actor);
+}
+
+/**
+ * relay_peer_links_list:
+ * @network: (nullable): one network, or %NULL for all
+ *
+ * The links people may see: peers that accepted our Follow (one-way or mutual); a peering
+ * not answered, or refused, is between the operators. Call on a store worker.
+ *
+ * Returns: (transfer full) (element-type RelayPeerLink): by network, then node
+ */
+GPtrArray *
+relay_peer_links_list(RelayStore *store,
+		      const gchar *network,
+		      GCancellable *cancellable,
+		      GError **error)
+{
+	g_autoptr(GPtrArray) members =
+		relay_store_member_list(store, network, -1, cancellable, error);
+	g_autoptr(GPtrArray) links = NULL;
+
+	if (members == NULL)
+		return NULL;
+	links = g_ptr_array_new_with_free_func((GDestroyNotify)relay_peer_link_free);
+	for (guint i = 0; i < members->len; i++) {
+		const RelayMember *member = g_ptr_array_index(members, i);
+		RelayPeerLink *link;
+
+		if (!member->is_peer || member->follow_back_state != RELAY_MEMBER_STATE_ACCEPTED)
+			continue;
+		link = g_new0(RelayPeerLink, 1);
+		link->network = g_strdup(member->network);
+		link->name = relay_peer_link_name(store, member, cancellable);
+		link->node = g_strdup(member->domain);
+		link->actor = g_strdup(member->actor);
+		link->mutual = relay_peer_follows_us(member);
+		g_ptr_array_add(links, link);
+	}
+	return g_steal_pointer(&links);
+}
+
+/**
+ * relay_peer_links_add_json:
+ * @links: (element-type RelayPeerLink): from relay_peer_links_list()
+ * @network: the network whose links are added
+ *
+ * Adds an array of {name, node, actor, mutual}: what the status page's JSON and NodeInfo show.
+ */
+void
+relay_peer_links_add_json(JsonBuilder *builder, GPtrArray *links, const gchar *network)
+{
+	json_builder_begin_array(builder);
+	for (guint i = 0; links != NULL && i < links->len; i++) {
+		const RelayPeerLink *link = g_ptr_array_index(links, i);
+		if (g_strcmp0(link->network, network) != 0)
+			continue;
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "name");
+		json_builder_add_string_value(builder, link->name);
+		json_builder_set_member_name(builder, "node");
+		json_builder_add_string_value(builder, link->node);
+		json_builder_set_member_name(builder, "actor");
+		json_builder_add_string_value(builder, link->actor);
+		json_builder_set_member_name(builder, "mutual");
+		json_builder_add_boolean_value(builder, link->mutual);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
 }

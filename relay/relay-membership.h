@@ -60,6 +60,33 @@ relay_membership_remove(RelayStore *store,
 			GCancellable *cancellable,
 			GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+const gchar *
+relay_peer_state_to_string(const RelayMember *member);
+gboolean
+relay_peer_follows_us(const RelayMember *member);
+GBytes *
+relay_membership_peer_follow_new(const gchar *id, const gchar *network_actor);
+
+/* a link between one of our networks and a peer network, as people may see it */
+typedef struct {
+	gchar *network; /* ours */
+	gchar *name;	/* the peer network's name (its preferredUsername) */
+	gchar *node;	/* its node: the host of its actor */
+	gchar *actor;
+	gboolean mutual; /* it follows us too; otherwise only its posts come to us */
+} RelayPeerLink;
+
+void
+relay_peer_link_free(RelayPeerLink *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayPeerLink, relay_peer_link_free)
+GPtrArray *
+relay_peer_links_list(RelayStore *store,
+		      const gchar *network,
+		      GCancellable *cancellable,
+		      GError **error) G_GNUC_WARN_UNUSED_RESULT;
+void
+relay_peer_links_add_json(JsonBuilder *builder, GPtrArray *links, const gchar *network);
+
 /* what a block did */
 typedef struct {
 	guint removed;	 /* memberships ended */

@@ -18,6 +18,7 @@
 #include "relay-actor.h"
 #include "relay-blocklist.h"
 #include "relay-discovery.h"
+#include "relay-membership.h"
 #include "relay-server-private.h"
 
 #define RELAY_ROUTES_ACTIVITY_JSON "application/activity+json"
@@ -467,7 +468,8 @@ relay_routes_nodeinfo_links_cb(SoupServer *server,
 typedef struct {
 	gchar *schema_version;
 	guint64 accepted;
-	GPtrArray *domains; /* (element-type utf8): accepted member domains, sorted, unique */
+	GPtrArray *domains;    /* (element-type utf8): accepted member domains, sorted, unique */
+	GPtrArray *peer_links; /* (element-type RelayPeerLink) */
 } RelayNodeInfoCounts;
 
 static void
@@ -475,6 +477,7 @@ relay_nodeinfo_counts_free(RelayNodeInfoCounts *counts)
 {
 	g_free(counts->schema_version);
 	g_clear_pointer(&counts->domains, g_ptr_array_unref);
+	g_clear_pointer(&counts->peer_links, g_ptr_array_unref);
 	g_free(counts);
 }
 
@@ -494,7 +497,9 @@ relay_routes_nodeinfo_count_run(RelayStore *store,
 
 	members = relay_store_member_list(
 		store, NULL, RELAY_MEMBER_STATE_ACCEPTED, cancellable, &error);
-	if (members == NULL) {
+	if (members != NULL)
+		counts->peer_links = relay_peer_links_list(store, NULL, cancellable, &error);
+	if (members == NULL || counts->peer_links == NULL) {
 		relay_nodeinfo_counts_free(counts);
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
@@ -527,7 +532,7 @@ relay_routes_network_title(RelayNetwork *network)
 }
 
 static JsonNode *
-relay_routes_nodeinfo_metadata(RelayServer *self, GPtrArray *domains)
+relay_routes_nodeinfo_metadata(RelayServer *self, GPtrArray *domains, GPtrArray *peer_links)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
@@ -568,6 +573,10 @@ relay_routes_nodeinfo_metadata(RelayServer *self, GPtrArray *domains)
 			json_builder_set_member_name(builder, "blocks");
 			json_builder_add_string_value(builder, blocks);
 		}
+		/* the networks of other nodes it is linked with (metadata.peers, below, are the
+		 * domains of the members, as other relays publish them) */
+		json_builder_set_member_name(builder, "peers");
+		relay_peer_links_add_json(builder, peer_links, config->name);
 		json_builder_end_object(builder);
 	}
 	json_builder_end_array(builder);
@@ -602,7 +611,7 @@ relay_routes_nodeinfo_counted_cb(GObject *source, GAsyncResult *res, gpointer us
 		relay_server_request_answer(request, SOUP_STATUS_SERVICE_UNAVAILABLE, builder);
 		return;
 	}
-	metadata = relay_routes_nodeinfo_metadata(self, counts->domains);
+	metadata = relay_routes_nodeinfo_metadata(self, counts->domains, counts->peer_links);
 	info.software_version = PACKAGE_VERSION;
 	info.open_registrations = default_config->join == RELAY_JOIN_POLICY_OPEN;
 	info.users_total = (gint64)counts->accepted;

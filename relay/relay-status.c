@@ -27,6 +27,7 @@
 #include "relay-actor.h"
 #include "relay-discovery.h"
 #include "relay-html.h"
+#include "relay-membership.h"
 #include "relay-server-private.h"
 
 #define RELAY_STATUS_HTML_TYPE "text/html; charset=utf-8"
@@ -98,7 +99,8 @@ static const gchar relay_status_css[] =
 typedef struct {
 	GPtrArray *members; /* (element-type RelayMember): accepted, every network */
 	RelayQueueStats queue;
-	GHashTable *hosts; /* (element-type utf8 RelayHostQueueStats): the queue by host */
+	GHashTable *hosts;     /* (element-type utf8 RelayHostQueueStats): the queue by host */
+	GPtrArray *peer_links; /* (element-type RelayPeerLink): networks linked to ours */
 } RelayStatusSnapshot;
 
 static void
@@ -106,6 +108,7 @@ relay_status_snapshot_free(RelayStatusSnapshot *snapshot)
 {
 	g_clear_pointer(&snapshot->members, g_ptr_array_unref);
 	g_clear_pointer(&snapshot->hosts, g_hash_table_unref);
+	g_clear_pointer(&snapshot->peer_links, g_ptr_array_unref);
 	g_free(snapshot);
 }
 
@@ -122,6 +125,8 @@ relay_status_snapshot_run(RelayStore *store, GTask *task, gpointer data, GCancel
 	snapshot->members = relay_store_member_list(
 		store, NULL, RELAY_MEMBER_STATE_ACCEPTED, cancellable, &error);
 	if (snapshot->members == NULL ||
+	    (snapshot->peer_links = relay_peer_links_list(store, NULL, cancellable, &error)) ==
+		    NULL ||
 	    !relay_store_delivery_stats(store, &snapshot->queue, cancellable, &error) ||
 	    (hosts = relay_store_delivery_hosts(store, cancellable, &error)) == NULL) {
 		g_task_return_error(task, g_steal_pointer(&error));
@@ -158,6 +163,7 @@ typedef struct {
 typedef struct {
 	RelayNetwork *network; /* (unowned) */
 	GPtrArray *members;    /* (element-type RelayStatusMember) by domain */
+	GPtrArray *peer_links; /* (element-type RelayPeerLink) (unowned): every network's */
 } RelayStatusNetwork;
 
 typedef struct {
@@ -248,6 +254,7 @@ relay_status_view_new(RelayServer *self, RelayStatusSnapshot *snapshot)
 		entry = g_new0(RelayStatusNetwork, 1);
 		entry->network = network;
 		entry->members = g_ptr_array_new_with_free_func(g_free);
+		entry->peer_links = snapshot->peer_links;
 		g_ptr_array_add(view->networks, entry);
 		g_hash_table_insert(by_name, (gpointer)relay_network_get_name(network), entry);
 	}
@@ -487,6 +494,43 @@ relay_status_html_member(RelayHtml *html, const RelayStatusMember *view)
 	relay_html_close(html, "tr");
 }
 
+/* the networks of other nodes this one is linked with: name, node, and whether both ways */
+static void
+relay_status_html_peers(RelayHtml *html, RelayStatusNetwork *entry)
+{
+	const gchar *name = relay_network_get_name(entry->network);
+	g_autoptr(GPtrArray) links = g_ptr_array_new();
+	g_autofree gchar *title = NULL;
+
+	for (guint i = 0; i < entry->peer_links->len; i++) {
+		RelayPeerLink *link = g_ptr_array_index(entry->peer_links, i);
+		if (g_strcmp0(link->network, name) == 0)
+			g_ptr_array_add(links, link);
+	}
+	if (links->len == 0)
+		return;
+	title = g_strdup_printf("Linked networks (%u)", links->len);
+	relay_html_element(html, "h3", title, NULL);
+	relay_html_open(html, "ul", "class", "peers", NULL);
+	for (guint i = 0; i < links->len; i++) {
+		const RelayPeerLink *link = g_ptr_array_index(links, i);
+		relay_html_open(html, "li", NULL);
+		relay_html_element(
+			html, "a", link->name, "href", link->actor, "rel", "nofollow", NULL);
+		relay_html_text(html, " on ");
+		relay_html_element(html, "span", link->node, "class", "domain", NULL);
+		relay_html_text(html, " ");
+		relay_html_element(html,
+				   "span",
+				   link->mutual ? "both ways" : "their posts come here",
+				   "class",
+				   "badge",
+				   NULL);
+		relay_html_close(html, "li");
+	}
+	relay_html_close(html, "ul");
+}
+
 static void
 relay_status_html_network(RelayHtml *html, RelayStatusNetwork *entry)
 {
@@ -542,6 +586,7 @@ relay_status_html_network(RelayHtml *html, RelayStatusNetwork *entry)
 		relay_html_close(html, "tbody");
 		relay_html_close(html, "table");
 	}
+	relay_status_html_peers(html, entry);
 	relay_html_close(html, "section");
 }
 
@@ -702,6 +747,8 @@ relay_status_json_network(JsonBuilder *builder, RelayStatusNetwork *entry)
 	for (guint i = 0; i < entry->members->len; i++)
 		relay_status_json_member(builder, g_ptr_array_index(entry->members, i));
 	json_builder_end_array(builder);
+	json_builder_set_member_name(builder, "peers");
+	relay_peer_links_add_json(builder, entry->peer_links, config->name);
 	json_builder_end_object(builder);
 }
 

@@ -1053,7 +1053,7 @@ relay_store_memory_fanout_queue(RelayStoreMemory *self, const RelayFanout *fanou
 		RelayStoreMemoryRow *row = g_new0(RelayStoreMemoryRow, 1);
 
 		row->id = self->next_row_id++;
-		row->due_us = now_us;
+		row->due_us = relay_fanout_due_us(fanout, host, now_us);
 		row->activity = activity;
 		row->inbox = relay_store_memory_intern(inbox);
 		row->host = relay_store_memory_intern(host != NULL ? host : "");
@@ -1526,6 +1526,38 @@ relay_store_memory_delivery_drop_host(RelayStore *store,
 	return TRUE;
 }
 
+static gboolean
+relay_store_memory_delivery_drop_inbox(RelayStore *store,
+				       const gchar *network,
+				       const gchar *inbox,
+				       guint64 *out_dropped,
+				       GCancellable *cancellable,
+				       GError **error)
+{
+	RelayStoreMemory *self = RELAY_STORE_MEMORY(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GPtrArray) rows = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer key;
+
+	if (!relay_store_memory_check_open(self, error) ||
+	    !relay_store_memory_check_string(network, "the network", error) ||
+	    !relay_store_memory_check_string(inbox, "the inbox", error))
+		return FALSE;
+	g_hash_table_iter_init(&iter, self->rows);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		RelayStoreMemoryRow *row = key;
+		if (g_strcmp0(row->inbox, inbox) == 0 &&
+		    g_strcmp0(row->activity->network, network) == 0)
+			g_ptr_array_add(rows, row);
+	}
+	for (guint i = 0; i < rows->len; i++)
+		relay_store_memory_row_drop(self, g_ptr_array_index(rows, i));
+	if (out_dropped != NULL)
+		*out_dropped = rows->len;
+	return TRUE;
+}
+
 static void
 relay_store_memory_finalize(GObject *object)
 {
@@ -1590,4 +1622,5 @@ relay_store_memory_class_init(RelayStoreMemoryClass *klass)
 	store_class->delivery_pending_hosts = relay_store_memory_delivery_pending_hosts;
 	store_class->delivery_reschedule_host = relay_store_memory_delivery_reschedule_host;
 	store_class->delivery_drop_host = relay_store_memory_delivery_drop_host;
+	store_class->delivery_drop_inbox = relay_store_memory_delivery_drop_inbox;
 }

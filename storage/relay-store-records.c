@@ -493,7 +493,26 @@ relay_fanout_free(RelayFanout *self)
 	g_bytes_unref(self->body);
 	g_ptr_array_unref(self->inboxes);
 	g_ptr_array_unref(self->seen_ids);
+	g_clear_pointer(&self->not_before, g_hash_table_unref);
 	g_free(self);
+}
+
+/**
+ * relay_fanout_due_us:
+ * @host: (nullable): an inbox's host
+ * @now_us: the enqueue time
+ *
+ * Returns: when the row for @host is first due: now, or the end of its host's pause
+ */
+gint64
+relay_fanout_due_us(const RelayFanout *self, const gchar *host, gint64 now_us)
+{
+	const gint64 *until_us;
+
+	if (self->not_before == NULL || host == NULL)
+		return now_us;
+	until_us = g_hash_table_lookup(self->not_before, host);
+	return until_us != NULL ? MAX(now_us, *until_us) : now_us;
 }
 
 /**

@@ -55,7 +55,10 @@ typedef struct {
 	RelayMemberDirection direction;
 	gchar *follow_id;      /* (nullable): the id of their Follow */
 	gchar *follow_back_id; /* (nullable): the id of our Follow (LitePub, peers) */
-	gboolean is_peer;
+	/* what became of our Follow: pending until the member answers it (peers: see
+	 * relay-peers.c); LitePub members also become accepted when they accept it */
+	RelayMemberState follow_back_state;
+	gboolean is_peer; /* our admin linked this network to ours: it may forward others' posts */
 	gint64 created_at_us;
 	gint64 last_seen_us;
 	guint failure_count;
@@ -127,6 +130,9 @@ typedef struct {
 	GPtrArray *inboxes;  /* (element-type utf8) */
 	GPtrArray *seen_ids; /* (element-type utf8): marked seen with the enqueue */
 	gint64 seen_expires_us;
+	/* (nullable) (element-type utf8 gint64): per host, the earliest time its rows are due
+	 * (hosts the delivery engine has paused: their rows wait in storage, untouched) */
+	GHashTable *not_before;
 	/* out: set by the store when one of seen_ids was already seen: nothing was queued */
 	gboolean duplicate;
 } RelayFanout;
@@ -252,6 +258,8 @@ void
 relay_fanout_add_seen_id(RelayFanout *self, const gchar *id);
 void
 relay_fanout_free(RelayFanout *self);
+gint64
+relay_fanout_due_us(const RelayFanout *self, const gchar *host, gint64 now_us);
 
 RelayDelivery *
 relay_delivery_new(gint64 id, const gchar *network, const gchar *inbox, GBytes *body);

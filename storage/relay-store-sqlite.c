@@ -14,6 +14,7 @@
  *   2: members.software_name, software_version, nodeinfo_checked_at (what NodeInfo says)
  *   3: block_subscriptions, block_subscription_entries (other operators' block lists a network
  *      reads), domain_policies.subscription (the list that keeps a block; NULL: the operator's)
+ *   4: members.follow_back_state (what became of our Follow: peers, LitePub follow-backs)
  */
 
 #include "config.h"
@@ -24,7 +25,7 @@
 
 #include "relay-store-private.h"
 
-#define RELAY_STORE_SQLITE_SCHEMA_VERSION 3
+#define RELAY_STORE_SQLITE_SCHEMA_VERSION 4
 
 struct _RelayStoreSqlite {
 	RelayStore parent_instance;
@@ -145,6 +146,32 @@ relay_store_sqlite_rollback(RelayStoreSqlite *self)
 {
 	if (!sqlite3_get_autocommit(self->db))
 		sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+	/* after a relaxed transaction (harmless after the others) */
+	sqlite3_exec(self->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+}
+
+/*
+ * The delivery engine's bookkeeping (claims, outcomes, counters) commits without waiting for
+ * the disk: in WAL mode with synchronous = NORMAL a commit survives the relay's own crash or
+ * kill (the WAL is written, only not synced), and only a power loss or kernel crash can undo
+ * the last ones, which at-least-once delivery absorbs: a claim undone is claimed again, an
+ * outcome undone is a delivery made again or retried sooner. What the inbox accepts (the 202
+ * promise), members and policies keep synchronous = FULL, which also syncs whatever relaxed
+ * commits came before. Sparing a sync per claim and per settle lets the inbox's own commits
+ * through sooner.
+ */
+static gboolean
+relay_store_sqlite_begin_relaxed(RelayStoreSqlite *self, GError **error)
+{
+	return relay_store_sqlite_exec(self, "PRAGMA synchronous = NORMAL", error) &&
+	       relay_store_sqlite_begin(self, error);
+}
+
+static gboolean
+relay_store_sqlite_commit_relaxed(RelayStoreSqlite *self, GError **error)
+{
+	return relay_store_sqlite_commit(self, error) &&
+	       relay_store_sqlite_exec(self, "PRAGMA synchronous = FULL", error);
 }
 
 /* schema migrations: one function per version, each run in its own transaction */
@@ -261,6 +288,22 @@ relay_store_sqlite_migrate_v3(RelayStoreSqlite *self, GError **error)
 				       error);
 }
 
+/*
+ * whether a remote network accepted our Follow (peering, relay-peers.c): 0 pending, 1 accepted,
+ * 2 rejected (RelayMemberState); a LitePub member we follow back and have accepted has its
+ * follow accepted, everyone else waits for an answer that is not needed
+ */
+static gboolean
+relay_store_sqlite_migrate_v4(RelayStoreSqlite *self, GError **error)
+{
+	return relay_store_sqlite_exec(
+		self,
+		"ALTER TABLE members ADD COLUMN follow_back_state INTEGER NOT NULL DEFAULT 0;"
+		"UPDATE members SET follow_back_state = 1 "
+		"WHERE follow_back_id IS NOT NULL AND state = 1;",
+		error);
+}
+
 static const struct {
 	gint version;
 	gboolean (*migrate)(RelayStoreSqlite *self, GError **error);
@@ -268,6 +311,7 @@ static const struct {
 	{1, relay_store_sqlite_migrate_v1},
 	{2, relay_store_sqlite_migrate_v2},
 	{3, relay_store_sqlite_migrate_v3},
+	{4, relay_store_sqlite_migrate_v4},
 };
 
 static gint
@@ -549,7 +593,7 @@ relay_store_sqlite_network_list(RelayStore *store, GCancellable *cancellable, GE
 #define MEMBER_COLUMNS                                                                             \
 	"network, actor, domain, inbox, shared_inbox, protocol, state, direction, follow_id, "     \
 	"follow_back_id, is_peer, created_at, last_seen_at, failure_count, software_name, "        \
-	"software_version, nodeinfo_checked_at"
+	"software_version, nodeinfo_checked_at, follow_back_state"
 
 static RelayMember *
 member_from_row(sqlite3_stmt *stmt)
@@ -572,6 +616,7 @@ member_from_row(sqlite3_stmt *stmt)
 	member->software_name = column_text(stmt, 14);
 	member->software_version = column_text(stmt, 15);
 	member->nodeinfo_checked_us = sqlite3_column_int64(stmt, 16);
+	member->follow_back_state = sqlite3_column_int(stmt, 17);
 	return member;
 }
 
@@ -588,11 +633,11 @@ relay_store_sqlite_member_put(RelayStore *store,
 		/* an existing member keeps its NodeInfo columns: see relay_store_member_put() */
 		"INSERT INTO members (" MEMBER_COLUMNS ") "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17) "
+		"?17, ?18) "
 		"ON CONFLICT (network, actor) DO UPDATE SET domain = ?3, inbox = ?4, "
 		"shared_inbox = ?5, protocol = ?6, state = ?7, direction = ?8, follow_id = ?9, "
 		"follow_back_id = ?10, is_peer = ?11, created_at = ?12, last_seen_at = ?13, "
-		"failure_count = ?14",
+		"failure_count = ?14, follow_back_state = ?18",
 		error);
 
 	if (stmt == NULL)
@@ -621,6 +666,7 @@ relay_store_sqlite_member_put(RelayStore *store,
 	bind_text(stmt, 15, member->software_name);
 	bind_text(stmt, 16, member->software_version);
 	sqlite3_bind_int64(stmt, 17, member->nodeinfo_checked_us);
+	sqlite3_bind_int(stmt, 18, member->follow_back_state);
 	return relay_store_sqlite_step_done(self, stmt, error);
 }
 
@@ -1320,7 +1366,7 @@ relay_store_sqlite_enqueue_one(RelayStoreSqlite *self,
 			relay_store_sqlite_prepare(self,
 						   "INSERT INTO deliveries (activity_id, inbox, "
 						   "host, next_attempt_at, created_at) "
-						   "VALUES (?1, ?2, ?3, ?4, ?4)",
+						   "VALUES (?1, ?2, ?3, ?4, ?5)",
 						   error);
 
 		if (stmt == NULL)
@@ -1328,7 +1374,8 @@ relay_store_sqlite_enqueue_one(RelayStoreSqlite *self,
 		sqlite3_bind_int64(stmt, 1, activity_id);
 		bind_text(stmt, 2, inbox);
 		bind_text(stmt, 3, host != NULL ? host : "");
-		sqlite3_bind_int64(stmt, 4, now_us);
+		sqlite3_bind_int64(stmt, 4, relay_fanout_due_us(fanout, host, now_us));
+		sqlite3_bind_int64(stmt, 5, now_us);
 		if (!relay_store_sqlite_step_done(self, stmt, error))
 			return FALSE;
 	}
@@ -1514,10 +1561,12 @@ relay_store_sqlite_delivery_claim(RelayStore *store,
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
 	g_autoptr(GPtrArray) claimed = NULL;
 
-	if (!relay_store_sqlite_begin(self, error))
+	if (!relay_store_sqlite_begin_relaxed(self, error)) {
+		relay_store_sqlite_rollback(self);
 		return NULL;
+	}
 	claimed = relay_store_sqlite_claim_locked(self, now_us, limit, lease_us, claimer, error);
-	if (claimed == NULL || !relay_store_sqlite_commit(self, error)) {
+	if (claimed == NULL || !relay_store_sqlite_commit_relaxed(self, error)) {
 		relay_store_sqlite_rollback(self);
 		return NULL;
 	}
@@ -1611,10 +1660,12 @@ relay_store_sqlite_delivery_settle(RelayStore *store,
 	}
 	if (results->len == 0)
 		return TRUE;
-	if (!relay_store_sqlite_begin(self, error))
+	if (!relay_store_sqlite_begin_relaxed(self, error)) {
+		relay_store_sqlite_rollback(self);
 		return FALSE;
+	}
 	if (!relay_store_sqlite_settle_locked(self, results, error) ||
-	    !relay_store_sqlite_commit(self, error)) {
+	    !relay_store_sqlite_commit_relaxed(self, error)) {
 		relay_store_sqlite_rollback(self);
 		return FALSE;
 	}
@@ -1728,8 +1779,10 @@ relay_store_sqlite_counters_add(RelayStore *store,
 
 	if (stmt == NULL)
 		return FALSE;
-	if (!relay_store_sqlite_begin(self, error))
+	if (!relay_store_sqlite_begin_relaxed(self, error)) {
+		relay_store_sqlite_rollback(self);
 		return FALSE;
+	}
 	for (guint i = 0; i < deltas->len; i++) {
 		RelayCounter *counter = g_ptr_array_index(deltas, i);
 		bind_text(stmt, 1, counter->name);
@@ -1740,7 +1793,7 @@ relay_store_sqlite_counters_add(RelayStore *store,
 		}
 		sqlite3_reset(stmt);
 	}
-	if (!relay_store_sqlite_commit(self, error)) {
+	if (!relay_store_sqlite_commit_relaxed(self, error)) {
 		relay_store_sqlite_rollback(self);
 		return FALSE;
 	}
@@ -1830,26 +1883,22 @@ relay_store_sqlite_delivery_reschedule_host(RelayStore *store,
 	return TRUE;
 }
 
-/* drops the rows of @host and the bodies left without rows; in a transaction, mutex held */
+/* runs @drop, a bound DELETE of deliveries RETURNING activity_id, and drops the bodies left
+ * without rows; in a transaction, mutex held */
 static gboolean
-relay_store_sqlite_drop_host_locked(RelayStoreSqlite *self,
-				    const gchar *host,
-				    guint64 *out_dropped,
-				    GError **error)
+relay_store_sqlite_drop_locked(RelayStoreSqlite *self,
+			       sqlite3_stmt *drop,
+			       guint64 *out_dropped,
+			       GError **error)
 {
 	g_autoptr(GHashTable) activities =
 		g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	g_autoptr(RelaySqliteStmt) drop = relay_store_sqlite_prepare(
-		self, "DELETE FROM deliveries WHERE host = ?1 RETURNING activity_id", error);
 	g_autoptr(RelaySqliteStmt) collect = NULL;
 	GHashTableIter iter;
 	gpointer key;
 	guint64 dropped = 0;
 	gint rc;
 
-	if (drop == NULL)
-		return FALSE;
-	bind_text(drop, 1, host);
 	while ((rc = sqlite3_step(drop)) == SQLITE_ROW) {
 		gint64 activity_id = sqlite3_column_int64(drop, 0);
 		g_hash_table_add(activities, g_memdup2(&activity_id, sizeof(gint64)));
@@ -1875,6 +1924,54 @@ relay_store_sqlite_drop_host_locked(RelayStoreSqlite *self,
 	}
 	if (out_dropped != NULL)
 		*out_dropped = dropped;
+	return TRUE;
+}
+
+/* drops the rows of @host and the bodies left without rows; in a transaction, mutex held */
+static gboolean
+relay_store_sqlite_drop_host_locked(RelayStoreSqlite *self,
+				    const gchar *host,
+				    guint64 *out_dropped,
+				    GError **error)
+{
+	g_autoptr(RelaySqliteStmt) drop = relay_store_sqlite_prepare(
+		self, "DELETE FROM deliveries WHERE host = ?1 RETURNING activity_id", error);
+
+	if (drop == NULL)
+		return FALSE;
+	bind_text(drop, 1, host);
+	return relay_store_sqlite_drop_locked(self, drop, out_dropped, error);
+}
+
+static gboolean
+relay_store_sqlite_delivery_drop_inbox(RelayStore *store,
+				       const gchar *network,
+				       const gchar *inbox,
+				       guint64 *out_dropped,
+				       GCancellable *cancellable,
+				       GError **error)
+{
+	RelayStoreSqlite *self = RELAY_STORE_SQLITE(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(RelaySqliteStmt) drop = NULL;
+
+	if (!relay_store_sqlite_begin(self, error))
+		return FALSE;
+	drop = relay_store_sqlite_prepare(
+		self,
+		"DELETE FROM deliveries WHERE inbox = ?1 AND activity_id IN "
+		"(SELECT id FROM activities WHERE network = ?2) "
+		"RETURNING activity_id",
+		error);
+	if (drop != NULL) {
+		bind_text(drop, 1, inbox);
+		bind_text(drop, 2, network);
+	}
+	if (drop == NULL || !relay_store_sqlite_drop_locked(self, drop, out_dropped, error) ||
+	    !relay_store_sqlite_commit(self, error)) {
+		relay_store_sqlite_rollback(self);
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -1968,4 +2065,5 @@ relay_store_sqlite_class_init(RelayStoreSqliteClass *klass)
 	store_class->delivery_pending_hosts = relay_store_sqlite_delivery_pending_hosts;
 	store_class->delivery_reschedule_host = relay_store_sqlite_delivery_reschedule_host;
 	store_class->delivery_drop_host = relay_store_sqlite_delivery_drop_host;
+	store_class->delivery_drop_inbox = relay_store_sqlite_delivery_drop_inbox;
 }

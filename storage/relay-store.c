@@ -865,6 +865,31 @@ relay_store_delivery_drop_host(RelayStore *self,
 		self, host, out_dropped, cancellable, error);
 }
 
+/**
+ * relay_store_delivery_drop_inbox:
+ * @network: the network the deliveries relay
+ * @inbox: their target inbox
+ * @out_dropped: (out) (optional): how many rows were dropped
+ *
+ * Drops every row of @network to @inbox, claimed ones included, as
+ * relay_store_delivery_drop_host() does for a host: what was queued for a peer that is no
+ * longer one.
+ */
+gboolean
+relay_store_delivery_drop_inbox(RelayStore *self,
+				const gchar *network,
+				const gchar *inbox,
+				guint64 *out_dropped,
+				GCancellable *cancellable,
+				GError **error)
+{
+	RELAY_STORE_VFUNC_CHECK(self, delivery_drop_inbox, error, FALSE);
+	if (out_dropped != NULL)
+		*out_dropped = 0;
+	return RELAY_STORE_GET_CLASS(self)->delivery_drop_inbox(
+		self, network, inbox, out_dropped, cancellable, error);
+}
+
 /* main-context wrappers */
 
 static void

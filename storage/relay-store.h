@@ -189,8 +189,14 @@ struct _RelayStoreClass {
 				       guint64 *out_dropped,
 				       GCancellable *cancellable,
 				       GError **error);
+	gboolean (*delivery_drop_inbox)(RelayStore *self,
+					const gchar *network,
+					const gchar *inbox,
+					guint64 *out_dropped,
+					GCancellable *cancellable,
+					GError **error);
 
-	gpointer padding[8];
+	gpointer padding[7];
 };
 
 /* a unit of work for a store worker thread: it must return a result through @task */
@@ -422,6 +428,13 @@ relay_store_delivery_drop_host(RelayStore *self,
 			       guint64 *out_dropped,
 			       GCancellable *cancellable,
 			       GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+relay_store_delivery_drop_inbox(RelayStore *self,
+				const gchar *network,
+				const gchar *inbox,
+				guint64 *out_dropped,
+				GCancellable *cancellable,
+				GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* main-context API */
 void

@@ -248,6 +248,7 @@ test_assert_member_equal(const RelayMember *got, const RelayMember *expected)
 	g_assert_cmpstr(got->follow_id, ==, expected->follow_id);
 	g_assert_cmpstr(got->follow_back_id, ==, expected->follow_back_id);
 	g_assert_cmpint(got->is_peer, ==, expected->is_peer);
+	g_assert_cmpint(got->follow_back_state, ==, expected->follow_back_state);
 	g_assert_cmpint(got->created_at_us, ==, expected->created_at_us);
 	g_assert_cmpint(got->last_seen_us, ==, expected->last_seen_us);
 	g_assert_cmpuint(got->failure_count, ==, expected->failure_count);
@@ -504,6 +505,7 @@ test_members(StoreFixture *fixture, gconstpointer user_data)
 	b->direction = RELAY_MEMBER_DIRECTION_PUBLISH_ONLY;
 	b->follow_id = g_strdup("https://b.example/follows/1");
 	b->follow_back_id = g_strdup("https://relay.example/follows/2");
+	b->follow_back_state = RELAY_MEMBER_STATE_REJECTED;
 	b->is_peer = TRUE;
 	b->created_at_us = NOW_US - 1000;
 	b->last_seen_us = NOW_US + 5000;
@@ -523,6 +525,7 @@ test_members(StoreFixture *fixture, gconstpointer user_data)
 	b->state = RELAY_MEMBER_STATE_ACCEPTED;
 	b->direction = RELAY_MEMBER_DIRECTION_RECEIVE_ONLY;
 	b->is_peer = FALSE;
+	b->follow_back_state = RELAY_MEMBER_STATE_ACCEPTED;
 	b->failure_count = 0;
 	b->last_seen_us = NOW_US + 6000;
 	test_put_member(store, b);
@@ -1328,6 +1331,56 @@ test_delivery_batch(StoreFixture *fixture, gconstpointer user_data)
 	test_assert_stats(store, n_fanouts * n_inboxes, n_fanouts * n_inboxes, n_fanouts, NOW_US);
 }
 
+/* rows for a host the delivery engine has paused are due only when the pause ends */
+static void
+test_delivery_not_before(StoreFixture *fixture, gconstpointer user_data)
+{
+	RelayStore *store = fixture->store;
+	g_autoptr(GBytes) body = g_bytes_new_static("{}", 2);
+	g_autoptr(RelayFanout) fanout = relay_fanout_new("alpha", body);
+	g_autoptr(GPtrArray) fanouts = g_ptr_array_new();
+	g_autoptr(GPtrArray) now = NULL;
+	g_autoptr(GPtrArray) before = NULL;
+	g_autoptr(GPtrArray) later = NULL;
+	gint64 *until_us = g_new(gint64, 1);
+	gint64 *past_us = g_new(gint64, 1);
+	const RelayDelivery *delivery;
+
+	test_put_network(store, "alpha");
+	*until_us = NOW_US + (gint64)3600 * G_USEC_PER_SEC;
+	*past_us = NOW_US - 1;
+	fanout->not_before = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_hash_table_insert(fanout->not_before, g_strdup("paused.example"), until_us);
+	g_hash_table_insert(fanout->not_before, g_strdup("over.example"), past_us);
+	relay_fanout_add_inbox(fanout, "https://paused.example/inbox");
+	relay_fanout_add_inbox(fanout, "https://over.example/inbox");
+	relay_fanout_add_inbox(fanout, "https://fine.example/inbox");
+	g_ptr_array_add(fanouts, fanout);
+	test_enqueue(store, fanouts, NOW_US);
+	test_assert_stats(store, 3, 0, 1, NOW_US);
+
+	/* the two other hosts at once; the paused one not a microsecond before its time */
+	now = test_claim(store, NOW_US, 10, LEASE_US, "worker-1");
+	g_assert_cmpuint(now->len, ==, 2);
+	for (guint i = 0; i < now->len; i++) {
+		delivery = g_ptr_array_index(now, i);
+		g_assert_cmpstr(delivery->host, !=, "paused.example");
+	}
+	/* (the two others come back as their leases end; the paused one does not) */
+	before = test_claim(store, *until_us - 1, 10, LEASE_US, "worker-1");
+	for (guint i = 0; i < before->len; i++) {
+		delivery = g_ptr_array_index(before, i);
+		g_assert_cmpstr(delivery->host, !=, "paused.example");
+	}
+	later = test_claim(store, *until_us, 10, LEASE_US, "worker-1");
+	g_assert_cmpuint(later->len, ==, 1);
+	delivery = g_ptr_array_index(later, 0);
+	g_assert_cmpstr(delivery->host, ==, "paused.example");
+	/* created when queued, not when due: max-age counts from then */
+	g_assert_cmpint(delivery->created_at_us, ==, NOW_US);
+	g_assert_cmpuint(delivery->attempts, ==, 0);
+}
+
 static void
 test_delivery_limit(StoreFixture *fixture, gconstpointer user_data)
 {
@@ -2095,6 +2148,54 @@ test_delivery_pending_hosts(StoreFixture *fixture, gconstpointer user_data)
 	test_assert_stats(store, 0, 0, 0, 0);
 }
 
+/* dropping one network's rows to one inbox leaves the other networks' and inboxes' rows */
+static void
+test_delivery_drop_inbox(StoreFixture *fixture, gconstpointer user_data)
+{
+	RelayStore *store = fixture->store;
+	g_autoptr(GPtrArray) fanouts = test_fanouts_new();
+	g_autoptr(GPtrArray) batch = NULL;
+	g_autoptr(GBytes) body_a = test_body_new("https://o.example/drop-a");
+	g_autoptr(GBytes) body_b = test_body_new("https://o.example/drop-b");
+	g_autoptr(GError) error = NULL;
+	RelayFanout *fanout;
+	guint64 count = 99;
+
+	test_put_network(store, "alpha");
+	test_put_network(store, "beta");
+	fanout = relay_fanout_new("alpha", body_a);
+	relay_fanout_add_inbox(fanout, "https://peer.example/inbox");
+	relay_fanout_add_inbox(fanout, "https://peer.example/networks/town/inbox");
+	g_ptr_array_add(fanouts, fanout);
+	fanout = relay_fanout_new("beta", body_b);
+	relay_fanout_add_inbox(fanout, "https://peer.example/inbox");
+	g_ptr_array_add(fanouts, fanout);
+	test_enqueue(store, fanouts, NOW_US);
+	/* alpha's first row is in flight: it goes too */
+	batch = test_claim(store, NOW_US, 1, LEASE_US, "w");
+	g_assert_cmpuint(batch->len, ==, 1);
+	g_assert_cmpstr(((RelayDelivery *)g_ptr_array_index(batch, 0))->network, ==, "alpha");
+	g_assert_cmpstr(((RelayDelivery *)g_ptr_array_index(batch, 0))->inbox,
+			==,
+			"https://peer.example/inbox");
+
+	g_assert_true(relay_store_delivery_drop_inbox(
+		store, "alpha", "https://peer.example/inbox", &count, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count, ==, 1);
+	test_assert_stats(store, 2, 0, 2, NOW_US);
+	/* nothing left to drop; the last row of alpha's body takes the body with it */
+	g_assert_true(relay_store_delivery_drop_inbox(
+		store, "alpha", "https://peer.example/inbox", &count, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count, ==, 0);
+	g_assert_true(relay_store_delivery_drop_inbox(
+		store, "alpha", "https://peer.example/networks/town/inbox", &count, NULL, &error));
+	g_assert_cmpuint(count, ==, 1);
+	test_settle_all(store, batch, RELAY_DELIVERY_OUTCOME_DONE, 0);
+	test_assert_stats(store, 1, 0, 1, NOW_US);
+}
+
 /* the main-context wrappers */
 
 typedef struct {
@@ -2275,7 +2376,7 @@ test_sqlite_exec(const gchar *path, const gchar *sql)
 }
 
 /* the schema this binary writes */
-#define TEST_SQLITE_SCHEMA_VERSION 3
+#define TEST_SQLITE_SCHEMA_VERSION 4
 
 static void
 test_sqlite_migrations(StoreFixture *fixture, gconstpointer user_data)
@@ -2376,6 +2477,9 @@ test_sqlite_upgrade_v1(StoreFixture *fixture, gconstpointer user_data)
 	g_assert_null(member->software_name);
 	g_assert_null(member->software_version);
 	g_assert_cmpint(member->nodeinfo_checked_us, ==, 0);
+	/* schema 4: an accepted LitePub member has accepted our follow-back */
+	g_assert_cmpint(member->follow_back_state, ==, RELAY_MEMBER_STATE_ACCEPTED);
+	g_assert_false(member->is_peer);
 	g_clear_pointer(&member, relay_member_free);
 
 	/* the queue and the counters are still there */
@@ -2786,6 +2890,7 @@ static const struct {
 	{"delivery-claim", test_delivery_claim},
 	{"delivery-batch", test_delivery_batch},
 	{"delivery-limit", test_delivery_limit},
+	{"delivery-not-before", test_delivery_not_before},
 	{"delivery-order", test_delivery_order},
 	{"delivery-lease", test_delivery_lease},
 	{"delivery-settle", test_delivery_settle},
@@ -2797,6 +2902,7 @@ static const struct {
 	{"delivery-invalid", test_delivery_invalid},
 	{"delivery-threads", test_delivery_threads},
 	{"delivery-pending-hosts", test_delivery_pending_hosts},
+	{"delivery-drop-inbox", test_delivery_drop_inbox},
 	{"counters", test_counters},
 	{"async", test_async},
 	{"closed", test_closed},

@@ -41,6 +41,7 @@ struct _RelayBenchFleet {
 	guint64 received;
 	guint64 accepts;
 	guint64 others;
+	guint64 nodeinfo_requests;
 	guint64 duplicates;
 	gint64 first_receipt_us;
 	guint sample_every;
@@ -481,6 +482,8 @@ relay_bench_fleet_serve_cb(RelayBenchConn *conn,
 
 	if (g_str_equal(request->method, "GET")) {
 		g_autofree gchar *json = NULL;
+		if (g_str_equal(request->path, "/.well-known/nodeinfo"))
+			self->nodeinfo_requests++;
 		if (!g_str_equal(request->path, "/actor") &&
 		    !g_str_equal(request->path, "/users/bench")) {
 			relay_bench_conn_respond(conn, 404, NULL, NULL, 0, TRUE);
@@ -802,6 +805,13 @@ guint64
 relay_bench_fleet_get_accepts(RelayBenchFleet *self)
 {
 	return self->accepts;
+}
+
+/* the relay checks each new member's NodeInfo (answered 404 here) */
+guint64
+relay_bench_fleet_get_nodeinfo_requests(RelayBenchFleet *self)
+{
+	return self->nodeinfo_requests;
 }
 
 gint64

@@ -97,6 +97,8 @@ guint64
 relay_bench_fleet_get_received(RelayBenchFleet *self);
 guint64
 relay_bench_fleet_get_accepts(RelayBenchFleet *self);
+guint64
+relay_bench_fleet_get_nodeinfo_requests(RelayBenchFleet *self);
 gint64
 relay_bench_fleet_get_first_receipt_us(RelayBenchFleet *self);
 void

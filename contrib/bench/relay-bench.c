@@ -263,6 +263,14 @@ relay_bench_phase_open(RelayBench *self,
 }
 
 static gboolean
+relay_bench_phase_nodeinfo_checked(gpointer user_data)
+{
+	RelayBenchPhase *phase = user_data;
+	return relay_bench_fleet_get_nodeinfo_requests(phase->fleet) >=
+	       relay_bench_fleet_get_size(phase->fleet);
+}
+
+static gboolean
 relay_bench_phase_subscribe(RelayBench *self, RelayBenchPhase *phase, GError **error)
 {
 	guint members = relay_bench_fleet_get_size(phase->fleet);
@@ -286,10 +294,29 @@ relay_bench_phase_start(RelayBench *self,
 			guint members,
 			GError **error)
 {
+	gint64 started_us;
+
 	relay_bench_progress(
 		self, "%s: starting a relay (%s) and %u members", name, backend, members);
-	return relay_bench_phase_open(self, phase, name, backend, members, error) &&
-	       relay_bench_phase_subscribe(self, phase, error);
+	if (!relay_bench_phase_open(self, phase, name, backend, members, error) ||
+	    !relay_bench_phase_subscribe(self, phase, error))
+		return FALSE;
+	/* the relay checks each new member's NodeInfo once: figures are taken after that, in the
+	 * steady state (a check not asked for in time is only reported) */
+	started_us = g_get_monotonic_time();
+	if (!relay_bench_wait_until(
+		    relay_bench_phase_nodeinfo_checked, phase, 30000 + members * 10))
+		relay_bench_progress(self,
+				     "only %" G_GUINT64_FORMAT " of %u NodeInfo checks came",
+				     relay_bench_fleet_get_nodeinfo_requests(phase->fleet),
+				     members);
+	else
+		relay_bench_progress(self,
+				     "%u NodeInfo checks in %.1f s",
+				     members,
+				     (gdouble)(g_get_monotonic_time() - started_us) /
+					     G_USEC_PER_SEC);
+	return TRUE;
 }
 
 /* posting tracked activities */

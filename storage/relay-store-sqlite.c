@@ -314,6 +314,62 @@ static const struct {
 	{4, relay_store_sqlite_migrate_v4},
 };
 
+static gboolean
+relay_store_sqlite_has_table(RelayStoreSqlite *self, const gchar *name, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	gint rc = sqlite3_prepare_v2(
+		self->db,
+		"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+		-1,
+		&stmt,
+		NULL);
+
+	if (rc == SQLITE_OK) {
+		bind_text(stmt, 1, name);
+		rc = sqlite3_step(stmt);
+	}
+	if (rc != SQLITE_ROW) {
+		relay_store_sqlite_set_error(self, rc, error);
+		return FALSE;
+	}
+	return sqlite3_column_int(stmt, 0) > 0;
+}
+
+/*
+ * Schemas 3 and 4 were made on parallel branches, and a build that had 4 without 3 took
+ * databases to version 4 without 3's tables; migration 3 runs on those once, in its own
+ * transaction. A database migrated in order has them and is left alone.
+ */
+static gboolean
+relay_store_sqlite_repair_v3(RelayStoreSqlite *self, gint version_before, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+
+	if (version_before < 3)
+		return TRUE;
+	if (relay_store_sqlite_has_table(self, "block_subscriptions", &error_local))
+		return TRUE;
+	if (error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	if (!relay_store_sqlite_begin(self, error))
+		return FALSE;
+	if (!relay_store_sqlite_migrate_v3(self, error) ||
+	    !relay_store_sqlite_commit(self, error)) {
+		relay_store_sqlite_rollback(self);
+		g_prefix_error(
+			error, "adding schema 3 to a database of schema %d: ", version_before);
+		return FALSE;
+	}
+	g_message("%s: added the tables of schema 3 (block list subscriptions), which a build of "
+		  "schema %d without them had left out",
+		  relay_store_get_location(RELAY_STORE(self)),
+		  version_before);
+	return TRUE;
+}
+
 static gint
 relay_store_sqlite_user_version(RelayStoreSqlite *self, GError **error)
 {
@@ -366,7 +422,7 @@ relay_store_sqlite_migrate(RelayStoreSqlite *self, GError **error)
 			relay_store_get_location(RELAY_STORE(self)),
 			migrations[i].version);
 	}
-	return TRUE;
+	return relay_store_sqlite_repair_v3(self, version, error);
 }
 
 static gboolean

@@ -2564,6 +2564,47 @@ test_sqlite_upgrade_atomic(StoreFixture *fixture, gconstpointer user_data)
 	}
 }
 
+/* a database a build with schema 4 but not 3 wrote (3 and 4 were made side by side) gets the
+ * tables of 3 when opened, and keeps what it had */
+static void
+test_sqlite_repair_v3(StoreFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) subscriptions = NULL;
+	g_autoptr(GPtrArray) policies = NULL;
+	g_autoptr(RelayBlockSubscription) subscription = relay_block_subscription_new(
+		"alpha", "https://a.example/blocks", RELAY_BLOCK_MODE_ADVISE);
+	g_autoptr(RelayNetworkRecord) network = NULL;
+
+	test_put_network(fixture->store, "alpha");
+	test_put_policy(
+		fixture->store, NULL, "spam.example", RELAY_POLICY_KIND_BLOCK, "spam", NULL);
+	test_store_close(&fixture->store);
+	test_sqlite_exec(fixture->location,
+			 "DROP TABLE block_subscriptions;"
+			 "DROP TABLE block_subscription_entries;"
+			 "ALTER TABLE domain_policies DROP COLUMN subscription;");
+	g_assert_cmpint(
+		test_sqlite_user_version(fixture->location), ==, TEST_SQLITE_SCHEMA_VERSION);
+
+	fixture->store = test_store_open("sqlite", fixture->location);
+	network = relay_store_network_get(fixture->store, "alpha", NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(network);
+	g_assert_true(relay_store_block_subscription_put(
+		fixture->store, subscription, NULL, NULL, &error));
+	g_assert_no_error(error);
+	subscriptions = relay_store_block_subscription_list(fixture->store, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(subscriptions->len, ==, 1);
+	policies = relay_store_policy_list(fixture->store, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(policies->len, ==, 1);
+	g_assert_null(((RelayDomainPolicy *)g_ptr_array_index(policies, 0))->subscription);
+	g_assert_cmpint(
+		test_sqlite_user_version(fixture->location), ==, TEST_SQLITE_SCHEMA_VERSION);
+}
+
 static void
 test_sqlite_too_new(StoreFixture *fixture, gconstpointer user_data)
 {
@@ -2916,6 +2957,7 @@ static const struct {
 	{"migrations", fixture_setup, test_sqlite_migrations},
 	{"upgrade-v1", fixture_setup_dir, test_sqlite_upgrade_v1},
 	{"upgrade-atomic", fixture_setup_dir, test_sqlite_upgrade_atomic},
+	{"repair-v3", fixture_setup, test_sqlite_repair_v3},
 	{"too-new", fixture_setup, test_sqlite_too_new},
 	{"not-sqlite", fixture_setup_dir, test_sqlite_not_sqlite},
 	{"persist", fixture_setup, test_sqlite_persist},

@@ -10,7 +10,8 @@
  * (followed by hand so each hop is checked and signed again). Only http and https; IP literals
  * that are not public are refused here, names are checked by the guarded resolver. HTTP
  * outcomes map to RELAY_FED_ERROR codes: 404 NOT_FOUND, 410 GONE, 408/429/5xx and network
- * errors TRANSIENT, other 4xx REFUSED.
+ * errors TRANSIENT, other 4xx REFUSED. relay_fetcher_fetch_bytes_async() fetches any other
+ * document (a block list) the same way, with the caller's Accept and If-None-Match.
  */
 
 #include "config.h"
@@ -58,6 +59,13 @@ typedef struct {
 	SoupMessage *msg;
 	GInputStream *stream;
 	GByteArray *buffer;
+	/* a fetch of bytes (relay_fetcher_fetch_bytes_async) rather than of a JSON object */
+	gboolean raw;
+	gchar *accept;	      /* (nullable): the Accept header; the ActivityPub one when NULL */
+	gchar *if_none_match; /* (nullable) */
+	gboolean not_modified;
+	gchar *content_type; /* (nullable): of the answer */
+	gchar *etag;	     /* (nullable): of the answer */
 } RelayFetch;
 
 static void
@@ -74,6 +82,10 @@ relay_fetch_free(RelayFetch *fetch)
 	g_clear_pointer(&fetch->buffer, g_byte_array_unref);
 	g_clear_pointer(&fetch->signer, relay_signer_unref);
 	g_free(fetch->url);
+	g_free(fetch->accept);
+	g_free(fetch->if_none_match);
+	g_free(fetch->content_type);
+	g_free(fetch->etag);
 	g_free(fetch);
 }
 
@@ -286,6 +298,11 @@ relay_fetch_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	g_input_stream_close(fetch->stream, NULL, NULL);
 	document = g_byte_array_free_to_bytes(g_steal_pointer(&fetch->buffer));
+	if (fetch->raw) {
+		g_task_return_pointer(
+			task, g_steal_pointer(&document), (GDestroyNotify)g_bytes_unref);
+		return;
+	}
 	root = relay_json_parse_object(document, RELAY_JSON_MAX_DEPTH, &error);
 	if (root == NULL) {
 		g_prefix_error(&error, "%s: ", fetch->url);
@@ -355,6 +372,13 @@ relay_fetch_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	status = soup_message_get_status(fetch->msg);
+	if (fetch->raw && status == SOUP_STATUS_NOT_MODIFIED && fetch->if_none_match != NULL) {
+		g_input_stream_close(fetch->stream, NULL, NULL);
+		fetch->not_modified = TRUE;
+		g_task_return_pointer(
+			task, g_bytes_new_static("", 0), (GDestroyNotify)g_bytes_unref);
+		return;
+	}
 	if (SOUP_STATUS_IS_REDIRECTION(status) && status != SOUP_STATUS_NOT_MODIFIED) {
 		g_input_stream_close(fetch->stream, NULL, NULL);
 		g_clear_object(&fetch->stream);
@@ -367,6 +391,10 @@ relay_fetch_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		g_task_return_error(task, relay_fetch_status_error(fetch->url, status));
 		return;
 	}
+	fetch->content_type = g_strdup(soup_message_headers_get_content_type(
+		soup_message_get_response_headers(fetch->msg), NULL));
+	fetch->etag = g_strdup(soup_message_headers_get_one(
+		soup_message_get_response_headers(fetch->msg), "ETag"));
 	length = soup_message_headers_get_content_length(
 		soup_message_get_response_headers(fetch->msg));
 	if (length > 0 && (gsize)length > self->max_bytes) {
@@ -429,8 +457,13 @@ relay_fetch_send(GTask *task)
 	g_clear_object(&fetch->msg);
 	fetch->msg = soup_message_new_from_uri(SOUP_METHOD_GET, uri);
 	soup_message_add_flags(fetch->msg, SOUP_MESSAGE_NO_REDIRECT);
-	soup_message_headers_replace(
-		soup_message_get_request_headers(fetch->msg), "Accept", RELAY_FETCHER_ACCEPT);
+	soup_message_headers_replace(soup_message_get_request_headers(fetch->msg),
+				     "Accept",
+				     fetch->accept != NULL ? fetch->accept : RELAY_FETCHER_ACCEPT);
+	if (fetch->if_none_match != NULL)
+		soup_message_headers_replace(soup_message_get_request_headers(fetch->msg),
+					     "If-None-Match",
+					     fetch->if_none_match);
 	if (fetch->signer != NULL &&
 	    !relay_signer_sign_message(fetch->signer, fetch->msg, NULL, &error)) {
 		g_task_return_error(task, g_steal_pointer(&error));
@@ -444,6 +477,32 @@ relay_fetch_send(GTask *task)
 				fetch->cancellable,
 				relay_fetch_sent_cb,
 				task);
+}
+
+static RelayFetch *
+relay_fetch_start(RelayFetcher *self,
+		  const gchar *url,
+		  RelaySigner *signer,
+		  GCancellable *cancellable,
+		  GTask *task)
+{
+	RelayFetch *fetch = g_new0(RelayFetch, 1);
+	const gchar *fragment = strchr(url, '#');
+
+	g_task_set_task_data(task, fetch, (GDestroyNotify)relay_fetch_free);
+	fetch->url = fragment != NULL ? g_strndup(url, (gsize)(fragment - url)) : g_strdup(url);
+	fetch->signer = signer != NULL ? relay_signer_ref(signer) : NULL;
+	fetch->cancellable = g_cancellable_new();
+	if (cancellable != NULL) {
+		fetch->caller_cancellable = g_object_ref(cancellable);
+		fetch->caller_handler =
+			g_cancellable_connect(cancellable,
+					      G_CALLBACK(relay_fetch_caller_cancelled_cb),
+					      g_object_ref(fetch->cancellable),
+					      g_object_unref);
+	}
+	fetch->deadline_id = g_timeout_add_seconds(self->timeout_s, relay_fetch_deadline_cb, fetch);
+	return fetch;
 }
 
 /**
@@ -463,24 +522,75 @@ relay_fetcher_fetch_json_async(RelayFetcher *self,
 			       gpointer user_data)
 {
 	GTask *task = g_task_new(self, cancellable, callback, user_data);
-	RelayFetch *fetch = g_new0(RelayFetch, 1);
-	const gchar *fragment = strchr(url, '#');
 
 	g_task_set_source_tag(task, relay_fetcher_fetch_json_async);
-	g_task_set_task_data(task, fetch, (GDestroyNotify)relay_fetch_free);
-	fetch->url = fragment != NULL ? g_strndup(url, (gsize)(fragment - url)) : g_strdup(url);
-	fetch->signer = signer != NULL ? relay_signer_ref(signer) : NULL;
-	fetch->cancellable = g_cancellable_new();
-	if (cancellable != NULL) {
-		fetch->caller_cancellable = g_object_ref(cancellable);
-		fetch->caller_handler =
-			g_cancellable_connect(cancellable,
-					      G_CALLBACK(relay_fetch_caller_cancelled_cb),
-					      g_object_ref(fetch->cancellable),
-					      g_object_unref);
-	}
-	fetch->deadline_id = g_timeout_add_seconds(self->timeout_s, relay_fetch_deadline_cb, fetch);
+	relay_fetch_start(self, url, signer, cancellable, task);
 	relay_fetch_send(task);
+}
+
+/**
+ * relay_fetcher_fetch_bytes_async:
+ * @url: an http or https URL (a fragment is dropped)
+ * @accept: the Accept header to send
+ * @if_none_match: (nullable): an ETag seen before: a 304 answer is "not modified"
+ * @signer: (nullable): signs the GET
+ * @cancellable: (nullable): a #GCancellable
+ *
+ * Fetches a document of any type, with the same bounds and guard as a JSON fetch.
+ */
+void
+relay_fetcher_fetch_bytes_async(RelayFetcher *self,
+				const gchar *url,
+				const gchar *accept,
+				const gchar *if_none_match,
+				RelaySigner *signer,
+				GCancellable *cancellable,
+				GAsyncReadyCallback callback,
+				gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	RelayFetch *fetch;
+
+	g_task_set_source_tag(task, relay_fetcher_fetch_bytes_async);
+	fetch = relay_fetch_start(self, url, signer, cancellable, task);
+	fetch->raw = TRUE;
+	fetch->accept = g_strdup(accept);
+	fetch->if_none_match = g_strdup(if_none_match);
+	relay_fetch_send(task);
+}
+
+/**
+ * relay_fetcher_fetch_bytes_finish:
+ * @out_content_type: (out) (optional) (nullable) (transfer full): the answer's media type
+ * @out_etag: (out) (optional) (nullable) (transfer full): the answer's ETag
+ * @out_not_modified: (out) (optional): the server answered 304 to If-None-Match; the bytes
+ *	are then empty
+ *
+ * Returns: (transfer full) (nullable): the document
+ */
+GBytes *
+relay_fetcher_fetch_bytes_finish(RelayFetcher *self,
+				 GAsyncResult *res,
+				 gchar **out_content_type,
+				 gchar **out_etag,
+				 gboolean *out_not_modified,
+				 GError **error)
+{
+	RelayFetch *fetch;
+	GBytes *bytes;
+
+	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
+	bytes = g_task_propagate_pointer(G_TASK(res), error);
+	fetch = g_task_get_task_data(G_TASK(res));
+	if (bytes == NULL)
+		return NULL;
+	if (out_content_type != NULL)
+		*out_content_type = g_strdup(fetch->content_type);
+	if (out_etag != NULL)
+		*out_etag = g_strdup(fetch->etag);
+	if (out_not_modified != NULL)
+		*out_not_modified = fetch->not_modified;
+	return bytes;
 }
 
 /**

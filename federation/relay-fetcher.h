@@ -42,4 +42,21 @@ relay_fetcher_fetch_json_finish(RelayFetcher *self,
 				gchar **out_url,
 				GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+void
+relay_fetcher_fetch_bytes_async(RelayFetcher *self,
+				const gchar *url,
+				const gchar *accept,
+				const gchar *if_none_match,
+				RelaySigner *signer,
+				GCancellable *cancellable,
+				GAsyncReadyCallback callback,
+				gpointer user_data);
+GBytes *
+relay_fetcher_fetch_bytes_finish(RelayFetcher *self,
+				 GAsyncResult *res,
+				 gchar **out_content_type,
+				 gchar **out_etag,
+				 gboolean *out_not_modified,
+				 GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

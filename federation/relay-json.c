@@ -48,16 +48,16 @@ relay_json_check_depth(const gchar *data, gsize size, guint max_depth, GError **
 }
 
 /**
- * relay_json_parse_object:
+ * relay_json_parse:
  * @bytes: JSON text from the network
  * @max_depth: how deep objects and arrays may nest
  * @error: (nullable): a #GError
  *
- * Returns: (transfer full) (nullable): the document, which is a JSON object, or %NULL with
+ * Returns: (transfer full) (nullable): the document, any JSON value, or %NULL with
  * %RELAY_FED_ERROR_INVALID_DOCUMENT
  */
 JsonNode *
-relay_json_parse_object(GBytes *bytes, guint max_depth, GError **error)
+relay_json_parse(GBytes *bytes, guint max_depth, GError **error)
 {
 	g_autoptr(JsonParser) parser = json_parser_new_immutable();
 	g_autoptr(GError) error_local = NULL;
@@ -81,14 +81,38 @@ relay_json_parse_object(GBytes *bytes, guint max_depth, GError **error)
 		return NULL;
 	}
 	root = json_parser_get_root(parser);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+	if (root == NULL) {
+		g_set_error_literal(
+			error, RELAY_FED_ERROR, RELAY_FED_ERROR_INVALID_DOCUMENT, "empty document");
+		return NULL;
+	}
+	return json_node_ref(root);
+}
+
+/**
+ * relay_json_parse_object:
+ * @bytes: JSON text from the network
+ * @max_depth: how deep objects and arrays may nest
+ * @error: (nullable): a #GError
+ *
+ * Returns: (transfer full) (nullable): the document, which is a JSON object, or %NULL with
+ * %RELAY_FED_ERROR_INVALID_DOCUMENT
+ */
+JsonNode *
+relay_json_parse_object(GBytes *bytes, guint max_depth, GError **error)
+{
+	g_autoptr(JsonNode) root = relay_json_parse(bytes, max_depth, error);
+
+	if (root == NULL)
+		return NULL;
+	if (!JSON_NODE_HOLDS_OBJECT(root)) {
 		g_set_error_literal(error,
 				    RELAY_FED_ERROR,
 				    RELAY_FED_ERROR_INVALID_DOCUMENT,
 				    "the document is not a JSON object");
 		return NULL;
 	}
-	return json_node_ref(root);
+	return g_steal_pointer(&root);
 }
 
 /**

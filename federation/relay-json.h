@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 #define RELAY_JSON_MAX_DEPTH 64
 
 JsonNode *
+relay_json_parse(GBytes *bytes, guint max_depth, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+JsonNode *
 relay_json_parse_object(GBytes *bytes, guint max_depth, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 const gchar *
 relay_json_object_get_string(JsonObject *object, const gchar *member);

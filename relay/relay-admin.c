@@ -41,6 +41,7 @@
 
 #include "relay-activity.h"
 #include "relay-admin.h"
+#include "relay-block-subscriptions.h"
 #include "relay-blocklist.h"
 #include "relay-error.h"
 #include "relay-log.h"
@@ -56,6 +57,7 @@ struct _RelayAdmin {
 	RelayConfig *config;
 	RelayStore *store;
 	RelayDeliverer *deliverer;
+	RelayBlockPoller *block_poller; /* (nullable): fetches subscribed block lists */
 	GHashTable *networks;		/* (nullable) (element-type utf8 RelayNetwork) */
 	RelayActorCache *actor_cache;	/* (nullable): peers add fetches the remote network */
 	RelayPeerTraffic *peer_traffic; /* (nullable): peers list shows it */
@@ -108,6 +110,8 @@ struct _RelayAdminJob {
 	gchar *csv;
 	gchar *file;
 	gchar *url;
+	gchar *mode;
+	gboolean advice;	/* blocks list --advice */
 	RelayRemoteActor *peer; /* (nullable): peers add: the remote network's actor, fetched */
 	GPtrArray *networks;	/* (element-type RelayAdminNetwork): default network first */
 	gchar *origin;
@@ -132,6 +136,7 @@ relay_admin_job_free(RelayAdminJob *job)
 	g_free(job->csv);
 	g_free(job->file);
 	g_free(job->url);
+	g_free(job->mode);
 	g_clear_pointer(&job->peer, relay_remote_actor_free);
 	g_clear_pointer(&job->networks, g_ptr_array_unref);
 	g_free(job->origin);
@@ -702,7 +707,31 @@ relay_admin_policy_lookup(GPtrArray *policies,
 	return NULL;
 }
 
-/* a block removes @member (see relay_membership_remove) and lists it in @removed */
+/* each configured network's actor URL, by name, for relay_membership_block() */
+static GHashTable *
+relay_admin_job_actors(RelayAdminJob *job)
+{
+	GHashTable *actors = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (guint i = 0; job->networks != NULL && i < job->networks->len; i++) {
+		const RelayAdminNetwork *network = g_ptr_array_index(job->networks, i);
+		g_hash_table_insert(actors, network->name, network->actor);
+	}
+	return actors;
+}
+
+static void
+relay_admin_member_removed_cb(const RelayMember *member, gpointer user_data)
+{
+	JsonBuilder *removed = user_data;
+
+	json_builder_begin_object(removed);
+	relay_admin_add_string(removed, "network", member->network);
+	relay_admin_add_string(removed, "actor", member->actor);
+	json_builder_end_object(removed);
+}
+
+/* a software block removes @member (see relay_membership_remove) and lists it in @removed */
 static gboolean
 relay_admin_remove_member(RelayStore *store,
 			  RelayAdminJob *job,
@@ -724,73 +753,52 @@ relay_admin_remove_member(RelayStore *store,
 				     error))
 		return FALSE;
 	job->queued |= queued;
-	json_builder_begin_object(removed);
-	relay_admin_add_string(removed, "network", member->network);
-	relay_admin_add_string(removed, "actor", member->actor);
-	json_builder_end_object(removed);
+	relay_admin_member_removed_cb(member, removed);
 	return TRUE;
 }
 
-typedef struct {
-	guint removed;
-	guint64 dropped;
-} RelayAdminBlockResult;
-
 /*
- * Blocks @domain on the whole node: the policy, then the deliveries queued for its hosts go,
- * then every membership on it (or a subdomain) ends with a Reject, as `relay block` says.
+ * Blocks @domain on the whole node (@network NULL) or in one network, as `relay block` says:
+ * see relay_membership_block(); each member removed is listed in @removed.
  */
 static gboolean
 relay_admin_block_domain(RelayStore *store,
 			 RelayAdminJob *job,
+			 const gchar *network,
 			 const gchar *domain,
 			 const gchar *reason,
 			 const gchar *source,
+			 const gchar *subscription,
 			 JsonBuilder *removed,
-			 RelayAdminBlockResult *result,
+			 RelayBlockEffects *result,
 			 GCancellable *cancellable,
 			 GError **error)
 {
 	g_autoptr(RelayDomainPolicy) policy =
-		relay_domain_policy_new(NULL, domain, RELAY_POLICY_KIND_BLOCK);
-	g_autoptr(GPtrArray) hosts = NULL;
-	g_autoptr(GPtrArray) members = NULL;
+		relay_domain_policy_new(network, domain, RELAY_POLICY_KIND_BLOCK);
+	g_autoptr(GHashTable) actors = relay_admin_job_actors(job);
 
 	policy->reason = g_strdup(reason);
 	policy->source = g_strdup(source);
+	policy->subscription = g_strdup(subscription);
 	policy->created_at_us = job->now_us;
-	if (!relay_store_policy_put(store, policy, cancellable, error))
+	if (!relay_membership_block(store,
+				    policy,
+				    job->origin,
+				    actors,
+				    job->now_us,
+				    relay_admin_member_removed_cb,
+				    removed,
+				    result,
+				    cancellable,
+				    error))
 		return FALSE;
-	hosts = relay_store_delivery_pending_hosts(store, cancellable, error);
-	if (hosts == NULL)
-		return FALSE;
-	for (guint i = 0; i < hosts->len; i++) {
-		const RelayPendingHost *host = g_ptr_array_index(hosts, i);
-		guint64 dropped = 0;
-		if (!relay_domain_matches(host->host, domain))
-			continue;
-		if (!relay_store_delivery_drop_host(
-			    store, host->host, &dropped, cancellable, error))
-			return FALSE;
-		result->dropped += dropped;
-	}
-	members = relay_store_member_list(store, NULL, -1, cancellable, error);
-	if (members == NULL)
-		return FALSE;
-	for (guint i = 0; i < members->len; i++) {
-		RelayMember *member = g_ptr_array_index(members, i);
-
-		if (!relay_domain_matches(member->domain, domain))
-			continue;
-		if (!relay_admin_remove_member(store, job, member, removed, cancellable, error))
-			return FALSE;
-		result->removed++;
-	}
+	job->queued |= result->queued;
 	return TRUE;
 }
 
 static gchar *
-relay_admin_block_effects(const RelayAdminBlockResult *result)
+relay_admin_block_effects(const RelayBlockEffects *result)
 {
 	return g_strdup_printf("%u membership%s ended with a Reject, %" G_GUINT64_FORMAT
 			       " queued deliver%s dropped",
@@ -811,7 +819,7 @@ relay_admin_block_run(RelayStore *store,
 	g_autoptr(GPtrArray) policies = NULL;
 	g_autofree gchar *effects = NULL;
 	RelayDomainPolicy *existing;
-	RelayAdminBlockResult result = {0};
+	RelayBlockEffects result = {0};
 	const gchar *reason;
 
 	if (domain == NULL)
@@ -831,9 +839,11 @@ relay_admin_block_run(RelayStore *store,
 	json_builder_begin_array(builder);
 	if (!relay_admin_block_domain(store,
 				      job,
+				      NULL,
 				      domain,
 				      reason,
 				      existing != NULL ? existing->source : NULL,
+				      NULL,
 				      builder,
 				      &result,
 				      cancellable,
@@ -1001,6 +1011,38 @@ relay_admin_software_list_run(RelayStore *store,
 	return relay_admin_list_policies(store, RELAY_POLICY_KIND_SOFTWARE, cancellable, error);
 }
 
+/* "not blocked" for a domain a subscribed list blocks: say which list, and what to do */
+static void
+relay_admin_explain_listed(RelayStore *store,
+			   const gchar *domain,
+			   GError **error,
+			   GCancellable *cancellable)
+{
+	g_autoptr(GPtrArray) policies = NULL;
+
+	if (error == NULL || !g_error_matches(*error, RELAY_ERROR, RELAY_ERROR_NOT_FOUND))
+		return;
+	policies = relay_store_policy_list(store, cancellable, NULL);
+	for (guint i = 0; policies != NULL && i < policies->len; i++) {
+		const RelayDomainPolicy *policy = g_ptr_array_index(policies, i);
+		if (policy->kind != RELAY_POLICY_KIND_BLOCK || policy->subscription == NULL ||
+		    g_strcmp0(policy->domain, domain) != 0)
+			continue;
+		g_clear_error(error);
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_NOT_FOUND,
+			    "%s is blocked in network %s by the block list %s, not by you: it is "
+			    "lifted when the list drops it, or with 'relay blocks unsubscribe %s' "
+			    "(or subscribe again with --mode advise)",
+			    domain,
+			    policy->network,
+			    policy->subscription,
+			    policy->subscription);
+		return;
+	}
+}
+
 static JsonNode *
 relay_admin_unblock_run(RelayStore *store,
 			RelayAdminJob *job,
@@ -1013,8 +1055,10 @@ relay_admin_unblock_run(RelayStore *store,
 	if (domain == NULL)
 		return NULL;
 	if (!relay_admin_remove_policy(
-		    store, domain, RELAY_POLICY_KIND_BLOCK, "", cancellable, error))
+		    store, domain, RELAY_POLICY_KIND_BLOCK, "", cancellable, error)) {
+		relay_admin_explain_listed(store, domain, error, cancellable);
 		return NULL;
+	}
 	json_builder_begin_object(builder);
 	relay_admin_add_string(builder, "domain", domain);
 	job->summary = g_strdup_printf(
@@ -1060,11 +1104,16 @@ relay_admin_list_policies(RelayStore *store,
 }
 
 static JsonNode *
+relay_admin_blocks_advice(RelayStore *store, GCancellable *cancellable, GError **error);
+
+static JsonNode *
 relay_admin_blocks_list_run(RelayStore *store,
 			    RelayAdminJob *job,
 			    GCancellable *cancellable,
 			    GError **error)
 {
+	if (job->advice)
+		return relay_admin_blocks_advice(store, cancellable, error);
 	return relay_admin_list_policies(store, RELAY_POLICY_KIND_BLOCK, cancellable, error);
 }
 
@@ -1082,7 +1131,7 @@ relay_admin_blocks_import_run(RelayStore *store,
 	g_autoptr(JsonBuilder) removed = json_builder_new();
 	g_autoptr(JsonNode) removed_root = NULL;
 	g_autofree gchar *effects = NULL;
-	RelayAdminBlockResult result = {0};
+	RelayBlockEffects result = {0};
 	guint added = 0;
 	guint already = 0;
 	guint skipped = 0;
@@ -1112,9 +1161,11 @@ relay_admin_blocks_import_run(RelayStore *store,
 			continue;
 		if (!relay_admin_block_domain(store,
 					      job,
+					      NULL,
 					      entry->domain,
 					      entry->comment,
 					      source,
+					      NULL,
 					      removed,
 					      &result,
 					      cancellable,
@@ -1165,6 +1216,363 @@ relay_admin_blocks_import_run(RelayStore *store,
 				       skipped,
 				       effects);
 	return relay_admin_change_data(job, builder);
+}
+
+/* block list subscriptions: see relay-block-subscriptions.c */
+
+/* the request's block list URL: http or https, with a host */
+static gchar *
+relay_admin_job_block_list_url(RelayAdminJob *job, GError **error)
+{
+	g_autofree gchar *url = g_strstrip(g_strdup(job->url != NULL ? job->url : ""));
+	g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_ENCODED, NULL);
+
+	if (uri == NULL ||
+	    (g_strcmp0(g_uri_get_scheme(uri), "https") != 0 &&
+	     g_strcmp0(g_uri_get_scheme(uri), "http") != 0) ||
+	    g_uri_get_host(uri) == NULL || g_uri_get_host(uri)[0] == '\0') {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_INVALID_ARGUMENT,
+			    "'%s' is not an http or https URL",
+			    url);
+		return NULL;
+	}
+	return g_steal_pointer(&url);
+}
+
+static RelayBlockSubscription *
+relay_admin_subscription_lookup(GPtrArray *subscriptions, const gchar *network, const gchar *url)
+{
+	for (guint i = 0; i < subscriptions->len; i++) {
+		RelayBlockSubscription *subscription = g_ptr_array_index(subscriptions, i);
+		if (g_strcmp0(subscription->network, network) == 0 &&
+		    g_strcmp0(subscription->url, url) == 0)
+			return subscription;
+	}
+	return NULL;
+}
+
+/* brings @network's blocks in line with its lists; the members removed go in @removed */
+static gboolean
+relay_admin_apply_subscriptions(RelayStore *store,
+				RelayAdminJob *job,
+				const gchar *network,
+				JsonBuilder *removed,
+				RelayBlockSubscriptionsApplied *applied,
+				GCancellable *cancellable,
+				GError **error)
+{
+	g_autoptr(GHashTable) actors = relay_admin_job_actors(job);
+
+	if (!relay_block_subscriptions_apply(store,
+					     network,
+					     job->origin,
+					     actors,
+					     job->now_us,
+					     relay_admin_member_removed_cb,
+					     removed,
+					     applied,
+					     cancellable,
+					     error))
+		return FALSE;
+	job->queued |= applied->effects.queued;
+	return TRUE;
+}
+
+static JsonNode *
+relay_admin_blocks_subscribe_run(RelayStore *store,
+				 RelayAdminJob *job,
+				 GCancellable *cancellable,
+				 GError **error)
+{
+	g_autofree gchar *url = relay_admin_job_block_list_url(job, error);
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(GPtrArray) subscriptions = NULL;
+	g_autoptr(RelayBlockSubscription) created = NULL;
+	RelayBlockSubscriptionsApplied applied = {0};
+	RelayBlockSubscription *subscription;
+	RelayBlockMode mode = RELAY_BLOCK_MODE_ADVISE;
+	gboolean existed;
+	RelayBlockMode before = RELAY_BLOCK_MODE_ADVISE;
+
+	if (url == NULL)
+		return NULL;
+	if (job->network == NULL) {
+		g_set_error_literal(error,
+				    RELAY_ERROR,
+				    RELAY_ERROR_INVALID_ARGUMENT,
+				    "which network subscribes? give --network NAME");
+		return NULL;
+	}
+	if (!relay_admin_job_check_network(job, job->network, error))
+		return NULL;
+	if (job->mode != NULL && !relay_block_mode_from_string(job->mode, &mode)) {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_INVALID_ARGUMENT,
+			    "unknown mode '%s' (advise or enforce)",
+			    job->mode);
+		return NULL;
+	}
+	subscriptions = relay_store_block_subscription_list(store, cancellable, error);
+	if (subscriptions == NULL)
+		return NULL;
+	subscription = relay_admin_subscription_lookup(subscriptions, job->network, url);
+	existed = subscription != NULL;
+	if (existed) {
+		before = subscription->mode;
+	} else {
+		created = relay_block_subscription_new(job->network, url, mode);
+		created->created_at_us = job->now_us;
+		subscription = created;
+	}
+	subscription->mode = mode;
+	if (!relay_store_block_subscription_put(store, subscription, NULL, cancellable, error))
+		return NULL;
+	json_builder_begin_object(builder);
+	relay_admin_add_string(builder, "network", job->network);
+	relay_admin_add_string(builder, "url", url);
+	relay_admin_add_string(builder, "mode", relay_block_mode_to_string(mode));
+	json_builder_set_member_name(builder, "already_subscribed");
+	json_builder_add_boolean_value(builder, existed);
+	json_builder_set_member_name(builder, "removed");
+	json_builder_begin_array(builder);
+	if (!relay_admin_apply_subscriptions(
+		    store, job, job->network, builder, &applied, cancellable, error))
+		return NULL;
+	json_builder_end_array(builder);
+	relay_admin_add_int(builder, "blocked", applied.added);
+	relay_admin_add_int(builder, "unblocked", applied.lifted);
+	if (existed && before == mode)
+		job->summary = g_strdup_printf("network %s already subscribes to %s (mode %s)",
+					       job->network,
+					       url,
+					       relay_block_mode_to_string(mode));
+	else if (existed)
+		job->summary = g_strdup_printf(
+			"network %s now %s %s: %u domains blocked, %u unblocked, %u membership%s "
+			"ended",
+			job->network,
+			mode == RELAY_BLOCK_MODE_ENFORCE ? "enforces" : "only takes advice from",
+			url,
+			applied.added,
+			applied.lifted,
+			applied.effects.removed,
+			applied.effects.removed == 1 ? "" : "s");
+	else
+		job->summary = g_strdup_printf(
+			"network %s subscribes to %s in mode %s (%s); it is fetched now, then "
+			"every [federation] blocklist-refresh",
+			job->network,
+			url,
+			relay_block_mode_to_string(mode),
+			mode == RELAY_BLOCK_MODE_ENFORCE
+				? "each domain it lists is blocked in the network"
+				: "nothing is blocked, 'relay blocks list --advice' shows its "
+				  "domains");
+	return relay_admin_change_data(job, builder);
+}
+
+/* subscribe: fetch the list now rather than at the next round */
+static void
+relay_admin_blocks_subscribe_finish(RelayAdminRequest *request, JsonObject *data)
+{
+	if (request->admin->block_poller != NULL)
+		relay_block_poller_poll_now(request->admin->block_poller);
+}
+
+/* the networks that subscribe to @url (or only @network), and those with blocks it left (a
+ * remove whose apply failed half-way): each once, sorted */
+static GPtrArray *
+relay_admin_subscribed_networks(GPtrArray *subscriptions,
+				GPtrArray *policies,
+				const gchar *url,
+				const gchar *network)
+{
+	GPtrArray *networks = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < subscriptions->len + policies->len; i++) {
+		const gchar *name = NULL;
+
+		if (i < subscriptions->len) {
+			const RelayBlockSubscription *subscription =
+				g_ptr_array_index(subscriptions, i);
+			if (g_strcmp0(subscription->url, url) == 0)
+				name = subscription->network;
+		} else {
+			const RelayDomainPolicy *policy =
+				g_ptr_array_index(policies, i - subscriptions->len);
+			if (g_strcmp0(policy->subscription, url) == 0)
+				name = policy->network;
+		}
+		if (name == NULL || (network != NULL && g_strcmp0(name, network) != 0) ||
+		    g_ptr_array_find_with_equal_func(networks, name, g_str_equal, NULL))
+			continue;
+		g_ptr_array_add(networks, g_strdup(name));
+	}
+	return networks;
+}
+
+static JsonNode *
+relay_admin_blocks_unsubscribe_run(RelayStore *store,
+				   RelayAdminJob *job,
+				   GCancellable *cancellable,
+				   GError **error)
+{
+	g_autofree gchar *url = relay_admin_job_block_list_url(job, error);
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(GPtrArray) subscriptions = NULL;
+	g_autoptr(GPtrArray) policies = NULL;
+	g_autoptr(GPtrArray) networks = NULL;
+	g_autofree gchar *names = NULL;
+	RelayBlockSubscriptionsApplied applied = {0};
+	guint count;
+
+	if (url == NULL)
+		return NULL;
+	subscriptions = relay_store_block_subscription_list(store, cancellable, error);
+	if (subscriptions == NULL)
+		return NULL;
+	policies = relay_store_policy_list(store, cancellable, error);
+	if (policies == NULL)
+		return NULL;
+	networks = relay_admin_subscribed_networks(subscriptions, policies, url, job->network);
+	if (networks->len == 0) {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_NOT_FOUND,
+			    "no network subscribes to %s%s%s",
+			    url,
+			    job->network != NULL ? " in network " : "",
+			    job->network != NULL ? job->network : "");
+		return NULL;
+	}
+	json_builder_begin_object(builder);
+	relay_admin_add_string(builder, "url", url);
+	json_builder_set_member_name(builder, "removed");
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < networks->len; i++) {
+		const gchar *network = g_ptr_array_index(networks, i);
+		g_autoptr(GError) error_local = NULL;
+
+		/* gone already when only its blocks were left */
+		if (!relay_store_block_subscription_remove(
+			    store, network, url, cancellable, &error_local) &&
+		    !g_error_matches(error_local, RELAY_STORE_ERROR, RELAY_STORE_ERROR_NOT_FOUND)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return NULL;
+		}
+		if (!relay_admin_apply_subscriptions(
+			    store, job, network, builder, &applied, cancellable, error))
+			return NULL;
+	}
+	json_builder_end_array(builder);
+	relay_admin_add_int(builder, "unblocked", applied.lifted);
+	count = networks->len;
+	g_ptr_array_add(networks, NULL);
+	names = g_strjoinv(", ", (gchar **)networks->pdata);
+	job->summary = g_strdup_printf("unsubscribed network%s %s from %s: %u block%s lifted",
+				       count == 1 ? "" : "s",
+				       names,
+				       url,
+				       applied.lifted,
+				       applied.lifted == 1 ? "" : "s");
+	return relay_admin_change_data(job, builder);
+}
+
+static JsonNode *
+relay_admin_blocks_subscriptions_run(RelayStore *store,
+				     RelayAdminJob *job,
+				     GCancellable *cancellable,
+				     GError **error)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(GPtrArray) subscriptions =
+		relay_store_block_subscription_list(store, cancellable, error);
+	g_autoptr(GPtrArray) policies = NULL;
+
+	if (subscriptions == NULL)
+		return NULL;
+	policies = relay_store_policy_list(store, cancellable, error);
+	if (policies == NULL)
+		return NULL;
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < subscriptions->len; i++) {
+		const RelayBlockSubscription *subscription = g_ptr_array_index(subscriptions, i);
+		guint enforced = 0;
+
+		for (guint j = 0; j < policies->len; j++) {
+			const RelayDomainPolicy *policy = g_ptr_array_index(policies, j);
+			if (g_strcmp0(policy->subscription, subscription->url) == 0 &&
+			    g_strcmp0(policy->network, subscription->network) == 0)
+				enforced++;
+		}
+		json_builder_begin_object(builder);
+		relay_admin_add_string(builder, "network", subscription->network);
+		relay_admin_add_string(builder, "url", subscription->url);
+		relay_admin_add_string(
+			builder, "mode", relay_block_mode_to_string(subscription->mode));
+		relay_admin_add_time(builder, "created_at", subscription->created_at_us);
+		relay_admin_add_time(builder, "checked_at", subscription->checked_at_us);
+		relay_admin_add_time(builder, "fetched_at", subscription->fetched_at_us);
+		json_builder_set_member_name(builder, "count");
+		if (subscription->count >= 0)
+			json_builder_add_int_value(builder, subscription->count);
+		else
+			json_builder_add_null_value(builder);
+		relay_admin_add_int(builder, "blocks", enforced);
+		relay_admin_add_string(builder, "etag", subscription->etag);
+		relay_admin_add_string(builder, "last_error", subscription->last_error);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+	return json_builder_get_root(builder);
+}
+
+/* blocks list --advice: the domains of the lists a network only takes advice from */
+static JsonNode *
+relay_admin_blocks_advice(RelayStore *store, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(GPtrArray) subscriptions =
+		relay_store_block_subscription_list(store, cancellable, error);
+	g_autoptr(GPtrArray) entries = NULL;
+	g_autoptr(GPtrArray) policies = NULL;
+
+	if (subscriptions == NULL)
+		return NULL;
+	entries = relay_store_block_subscription_entries(store, NULL, cancellable, error);
+	if (entries == NULL)
+		return NULL;
+	policies = relay_store_policy_list(store, cancellable, error);
+	if (policies == NULL)
+		return NULL;
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "advice");
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < entries->len; i++) {
+		const RelayDomainPolicy *entry = g_ptr_array_index(entries, i);
+		const RelayBlockSubscription *subscription = relay_admin_subscription_lookup(
+			subscriptions, entry->network, entry->subscription);
+		const RelayDomainPolicy *block;
+
+		if (subscription == NULL || subscription->mode != RELAY_BLOCK_MODE_ADVISE)
+			continue;
+		block = relay_policy_find(
+			policies, entry->network, entry->domain, RELAY_POLICY_KIND_BLOCK);
+		json_builder_begin_object(builder);
+		relay_admin_add_string(builder, "domain", entry->domain);
+		relay_admin_add_string(builder, "network", entry->network);
+		relay_admin_add_string(builder, "url", entry->subscription);
+		relay_admin_add_string(builder, "reason", entry->reason);
+		json_builder_set_member_name(builder, "blocked");
+		json_builder_add_boolean_value(builder, block != NULL);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+	json_builder_end_object(builder);
+	return json_builder_get_root(builder);
 }
 
 static gint
@@ -2070,6 +2478,13 @@ static const RelayAdminCommand relay_admin_commands[] = {
 	{"software-list", FALSE, NULL, relay_admin_software_list_run, NULL},
 	{"blocks-import", TRUE, NULL, relay_admin_blocks_import_run, NULL},
 	{"blocks-export", FALSE, NULL, relay_admin_blocks_export_run, NULL},
+	{"blocks-subscribe",
+	 TRUE,
+	 NULL,
+	 relay_admin_blocks_subscribe_run,
+	 relay_admin_blocks_subscribe_finish},
+	{"blocks-unsubscribe", TRUE, NULL, relay_admin_blocks_unsubscribe_run, NULL},
+	{"blocks-subscriptions", FALSE, NULL, relay_admin_blocks_subscriptions_run, NULL},
 	{"allow", TRUE, NULL, relay_admin_allow_run, NULL},
 	{"disallow", TRUE, NULL, relay_admin_disallow_run, NULL},
 	{"networks-list", FALSE, NULL, relay_admin_networks_list_run, NULL},
@@ -2259,23 +2674,57 @@ relay_admin_networks_snapshot(RelayAdmin *self)
 	return networks;
 }
 
-/* a string argument, or an error when it is there but not a string */
-static gboolean
-relay_admin_arg(JsonObject *args, const gchar *name, gchar **out_value, GError **error)
+/* the argument @name when it is a value of @type; NULL when absent, an error when not */
+static JsonNode *
+relay_admin_arg_value(
+	JsonObject *args, const gchar *name, GType type, const gchar *expected, GError **error)
 {
 	JsonNode *node = args != NULL ? json_object_get_member(args, name) : NULL;
 
 	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
-		return TRUE;
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+		return NULL;
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != type) {
 		g_set_error(error,
 			    RELAY_ERROR,
 			    RELAY_ERROR_INVALID_ARGUMENT,
-			    "argument '%s' must be a string",
-			    name);
+			    "argument '%s' must be %s",
+			    name,
+			    expected);
+		return NULL;
+	}
+	return node;
+}
+
+/* a string argument, or an error when it is there but not a string */
+static gboolean
+relay_admin_arg(JsonObject *args, const gchar *name, gchar **out_value, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	JsonNode *node = relay_admin_arg_value(args, name, G_TYPE_STRING, "a string", &error_local);
+
+	if (error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
 		return FALSE;
 	}
-	*out_value = g_strdup(json_node_get_string(node));
+	if (node != NULL)
+		*out_value = g_strdup(json_node_get_string(node));
+	return TRUE;
+}
+
+/* a boolean argument, or an error when it is there but not a boolean */
+static gboolean
+relay_admin_arg_boolean(JsonObject *args, const gchar *name, gboolean *out_value, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	JsonNode *node =
+		relay_admin_arg_value(args, name, G_TYPE_BOOLEAN, "true or false", &error_local);
+
+	if (error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	if (node != NULL)
+		*out_value = json_node_get_boolean(node);
 	return TRUE;
 }
 
@@ -2296,6 +2745,10 @@ relay_admin_describe(const RelayAdminCommand *command, RelayAdminJob *job)
 		g_string_append_printf(text, " --network %s", job->network);
 	if (job->state != NULL)
 		g_string_append_printf(text, " --state %s", job->state);
+	if (job->mode != NULL)
+		g_string_append_printf(text, " --mode %s", job->mode);
+	if (job->advice)
+		g_string_append(text, " --advice");
 	if (job->file != NULL)
 		g_string_append_printf(text, " %s", job->file);
 	if (job->csv != NULL)
@@ -2353,7 +2806,9 @@ relay_admin_request_dispatch(RelayAdminRequest *request)
 	    !relay_admin_arg(args, "name", &job->name, &error) ||
 	    !relay_admin_arg(args, "csv", &job->csv, &error) ||
 	    !relay_admin_arg(args, "file", &job->file, &error) ||
-	    !relay_admin_arg(args, "url", &job->url, &error)) {
+	    !relay_admin_arg(args, "url", &job->url, &error) ||
+	    !relay_admin_arg(args, "mode", &job->mode, &error) ||
+	    !relay_admin_arg_boolean(args, "advice", &job->advice, &error)) {
 		relay_admin_request_refuse(request, "invalid", error->message);
 		return;
 	}
@@ -2787,6 +3242,17 @@ relay_admin_set_config(RelayAdmin *self, RelayConfig *config)
 }
 
 /**
+ * relay_admin_set_block_poller:
+ * @poller: (nullable): fetches subscribed block lists; a new subscription asks it for a round
+ */
+void
+relay_admin_set_block_poller(RelayAdmin *self, RelayBlockPoller *poller)
+{
+	g_return_if_fail(RELAY_IS_ADMIN(self));
+	g_set_object(&self->block_poller, poller);
+}
+
+/**
  * relay_admin_set_peer_sources:
  * @cache: fetches remote networks for `relay peers add`
  * @traffic: (nullable): what `relay peers list` shows of the last hour
@@ -2821,6 +3287,7 @@ relay_admin_dispose(GObject *object)
 	g_clear_object(&self->config);
 	g_clear_object(&self->store);
 	g_clear_object(&self->deliverer);
+	g_clear_object(&self->block_poller);
 	g_clear_object(&self->actor_cache);
 	g_clear_object(&self->peer_traffic);
 	g_clear_pointer(&self->networks, g_hash_table_unref);

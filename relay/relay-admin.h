@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "relay-actor-cache.h"
+#include "relay-block-poller.h"
 #include "relay-config.h"
 #include "relay-deliverer.h"
 #include "relay-peer-traffic.h"
@@ -25,6 +26,8 @@ RelayAdmin *
 relay_admin_new(RelayConfig *config, RelayStore *store, RelayDeliverer *deliverer);
 void
 relay_admin_set_config(RelayAdmin *self, RelayConfig *config);
+void
+relay_admin_set_block_poller(RelayAdmin *self, RelayBlockPoller *poller);
 void
 relay_admin_set_networks(RelayAdmin *self, GHashTable *networks);
 void

@@ -26,6 +26,7 @@
 
 #include "relay-blocklist.h"
 #include "relay-error.h"
+#include "relay-json.h"
 
 /* errors listed before "and N more" */
 #define RELAY_BLOCKLIST_MAX_ERRORS 10
@@ -319,6 +320,45 @@ relay_blocklist_boolean(const gchar *text, gboolean *out_value)
 	return FALSE;
 }
 
+/*
+ * Fills @entry from its fields, in either format: an empty severity is suspend; an obfuscated
+ * domain ("ex*mple.com") and severity noop block nothing. FALSE with a message (without the
+ * file and line) when a field is wrong.
+ */
+static gboolean
+relay_blocklist_entry_fill(RelayBlocklistEntry *entry,
+			   const gchar *domain,
+			   const gchar *severity,
+			   const gchar *comment,
+			   gboolean obfuscated,
+			   gchar **out_problem)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (severity == NULL || severity[0] == '\0')
+		severity = "suspend";
+	if (g_strcmp0(severity, "suspend") != 0 && g_strcmp0(severity, "silence") != 0 &&
+	    g_strcmp0(severity, "noop") != 0) {
+		*out_problem = g_strdup_printf("unknown severity '%s' (suspend, silence or noop)",
+					       severity);
+		return FALSE;
+	}
+	entry->severity = g_strdup(severity);
+	entry->comment = comment != NULL && comment[0] != '\0' ? g_strdup(comment) : NULL;
+	if (obfuscated) {
+		entry->domain = g_strdup(domain);
+		entry->skip = g_strdup("obfuscated: the domain is not known");
+		return TRUE;
+	}
+	if (!relay_domain_normalize(domain, FALSE, &entry->domain, &error)) {
+		*out_problem = g_strdup(error->message);
+		return FALSE;
+	}
+	if (g_strcmp0(severity, "noop") == 0)
+		entry->skip = g_strdup("severity noop blocks nothing");
+	return TRUE;
+}
+
 /* one record to an entry, or a message (without the file and line) saying what is wrong */
 static RelayBlocklistEntry *
 relay_blocklist_entry_from_record(RelayCsvRecord *record, const gint *columns, gchar **out_problem)
@@ -327,7 +367,6 @@ relay_blocklist_entry_from_record(RelayCsvRecord *record, const gint *columns, g
 	const gchar *domain = relay_csv_field(record, columns, COLUMN_DOMAIN);
 	const gchar *severity = relay_csv_field(record, columns, COLUMN_SEVERITY);
 	const gchar *comment = relay_csv_field(record, columns, COLUMN_PUBLIC_COMMENT);
-	g_autoptr(GError) error = NULL;
 	gboolean obfuscate = FALSE;
 	gboolean ignored = FALSE;
 
@@ -344,28 +383,95 @@ relay_blocklist_entry_from_record(RelayCsvRecord *record, const gint *columns, g
 			return NULL;
 		}
 	}
-	if (severity[0] == '\0')
-		severity = "suspend";
-	if (g_strcmp0(severity, "suspend") != 0 && g_strcmp0(severity, "silence") != 0 &&
-	    g_strcmp0(severity, "noop") != 0) {
-		*out_problem = g_strdup_printf("unknown severity '%s' (suspend, silence or noop)",
-					       severity);
+	if (!relay_blocklist_entry_fill(entry,
+					domain,
+					severity,
+					comment,
+					obfuscate && strchr(domain, '*') != NULL,
+					out_problem))
 		return NULL;
-	}
-	entry->severity = g_strdup(severity);
-	entry->comment = comment[0] != '\0' ? g_strdup(comment) : NULL;
-	if (obfuscate && strchr(domain, '*') != NULL) {
-		entry->domain = g_strdup(domain);
-		entry->skip = g_strdup("obfuscated: the domain is not known");
-		return g_steal_pointer(&entry);
-	}
-	if (!relay_domain_normalize(domain, FALSE, &entry->domain, &error)) {
-		*out_problem = g_strdup(error->message);
-		return NULL;
-	}
-	if (g_strcmp0(severity, "noop") == 0)
-		entry->skip = g_strdup("severity noop blocks nothing");
 	return g_steal_pointer(&entry);
+}
+
+/*
+ * What both formats gather while reading a list: the entries (a domain listed again is
+ * skipped, naming where it came first), and every problem, one per line, each with @name and
+ * where it is ("NAME:3: " for a CSV line, "NAME: entry 3: " for a JSON element).
+ */
+typedef struct {
+	const gchar *name;
+	gboolean json;
+	GPtrArray *entries;
+	GHashTable *first; /* (element-type utf8 RelayBlocklistEntry): domain → its first entry */
+	GString *problems;
+	guint n_problems;
+} RelayBlocklistCollector;
+
+static void
+relay_blocklist_collector_init(RelayBlocklistCollector *self, const gchar *name, gboolean json)
+{
+	self->name = name;
+	self->json = json;
+	self->entries = g_ptr_array_new_with_free_func((GDestroyNotify)relay_blocklist_entry_free);
+	self->first = g_hash_table_new(g_str_hash, g_str_equal);
+	self->problems = g_string_new(NULL);
+	self->n_problems = 0;
+}
+
+static void
+relay_blocklist_collector_clear(RelayBlocklistCollector *self)
+{
+	g_clear_pointer(&self->entries, g_ptr_array_unref);
+	g_clear_pointer(&self->first, g_hash_table_unref);
+	if (self->problems != NULL)
+		g_string_free(g_steal_pointer(&self->problems), TRUE);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RelayBlocklistCollector, relay_blocklist_collector_clear)
+
+/* @entry (taken), or the @problem at @where when @entry is NULL */
+static void
+relay_blocklist_collector_add(RelayBlocklistCollector *self,
+			      RelayBlocklistEntry *entry,
+			      guint where,
+			      const gchar *problem)
+{
+	RelayBlocklistEntry *earlier;
+
+	if (entry == NULL) {
+		if (self->n_problems++ < RELAY_BLOCKLIST_MAX_ERRORS)
+			g_string_append_printf(self->problems,
+					       "%s%s%s%u: %s",
+					       self->problems->len > 0 ? "\n" : "",
+					       self->name,
+					       self->json ? ": entry " : ":",
+					       where,
+					       problem);
+		return;
+	}
+	earlier = entry->skip == NULL ? g_hash_table_lookup(self->first, entry->domain) : NULL;
+	if (earlier != NULL)
+		entry->skip = g_strdup_printf(
+			"listed before, %s %u", self->json ? "entry" : "line", earlier->line);
+	else if (entry->skip == NULL)
+		g_hash_table_insert(self->first, entry->domain, entry);
+	g_ptr_array_add(self->entries, entry);
+}
+
+/* the entries, or NULL with every problem */
+static GPtrArray *
+relay_blocklist_collector_finish(RelayBlocklistCollector *self, GError **error)
+{
+	if (self->n_problems > RELAY_BLOCKLIST_MAX_ERRORS)
+		g_string_append_printf(self->problems,
+				       "\n(and %u more)",
+				       self->n_problems - RELAY_BLOCKLIST_MAX_ERRORS);
+	if (self->n_problems > 0) {
+		g_set_error_literal(
+			error, RELAY_ERROR, RELAY_ERROR_INVALID_ARGUMENT, self->problems->str);
+		return NULL;
+	}
+	return g_steal_pointer(&self->entries);
 }
 
 /**
@@ -382,15 +488,12 @@ relay_blocklist_entry_from_record(RelayCsvRecord *record, const gint *columns, g
 GPtrArray *
 relay_blocklist_parse(const gchar *text, gsize length, const gchar *name, GError **error)
 {
-	g_autoptr(GPtrArray) entries =
-		g_ptr_array_new_with_free_func((GDestroyNotify)relay_blocklist_entry_free);
-	g_autoptr(GHashTable) lines = g_hash_table_new(g_str_hash, g_str_equal);
-	g_autoptr(GString) problems = g_string_new(NULL);
+	g_auto(RelayBlocklistCollector) collector = {0};
 	RelayCsvReader reader = {text, text + length, 1};
 	gint columns[COLUMN_LAST];
 	gboolean first = TRUE;
-	guint n_problems = 0;
 
+	relay_blocklist_collector_init(&collector, name, FALSE);
 	if (!g_utf8_validate_len(text, length, NULL) || memchr(text, '\0', length) != NULL) {
 		g_set_error(error,
 			    RELAY_ERROR,
@@ -408,7 +511,6 @@ relay_blocklist_parse(const gchar *text, gsize length, const gchar *name, GError
 		g_autoptr(RelayCsvRecord) record = relay_csv_read_record(&reader, name, error);
 		g_autofree gchar *problem = NULL;
 		RelayBlocklistEntry *entry;
-		RelayBlocklistEntry *earlier;
 
 		if (record == NULL)
 			return NULL; /* the file's structure is broken: nothing after it means much
@@ -422,32 +524,86 @@ relay_blocklist_parse(const gchar *text, gsize length, const gchar *name, GError
 		}
 		first = FALSE;
 		entry = relay_blocklist_entry_from_record(record, columns, &problem);
-		if (entry == NULL) {
-			if (n_problems++ < RELAY_BLOCKLIST_MAX_ERRORS)
-				g_string_append_printf(problems,
-						       "%s%s:%u: %s",
-						       problems->len > 0 ? "\n" : "",
-						       name,
-						       record->line,
-						       problem);
-			continue;
-		}
-		earlier = entry->skip == NULL ? g_hash_table_lookup(lines, entry->domain) : NULL;
-		if (earlier != NULL)
-			entry->skip = g_strdup_printf("listed before, line %u", earlier->line);
-		else if (entry->skip == NULL)
-			g_hash_table_insert(lines, entry->domain, entry);
-		g_ptr_array_add(entries, entry);
+		relay_blocklist_collector_add(&collector, entry, record->line, problem);
 	}
-	if (n_problems > RELAY_BLOCKLIST_MAX_ERRORS)
-		g_string_append_printf(
-			problems, "\n(and %u more)", n_problems - RELAY_BLOCKLIST_MAX_ERRORS);
-	if (n_problems > 0) {
-		g_set_error_literal(
-			error, RELAY_ERROR, RELAY_ERROR_INVALID_ARGUMENT, problems->str);
+	return relay_blocklist_collector_finish(&collector, error);
+}
+
+/* one element of a JSON list to an entry, or a message saying what is wrong */
+static RelayBlocklistEntry *
+relay_blocklist_entry_from_json(JsonNode *node, guint index, gchar **out_problem)
+{
+	g_autoptr(RelayBlocklistEntry) entry = g_new0(RelayBlocklistEntry, 1);
+	const gchar *domain = NULL;
+	const gchar *severity = NULL;
+	const gchar *comment = NULL;
+
+	entry->line = index + 1;
+	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING) {
+		domain = json_node_get_string(node);
+	} else if (JSON_NODE_HOLDS_OBJECT(node)) {
+		JsonObject *object = json_node_get_object(node);
+		domain = relay_json_object_get_string(object, "domain");
+		severity = relay_json_object_get_string(object, "severity");
+		/* ours says reason; Mastodon's API says comment, its CSV public_comment */
+		comment = relay_json_object_get_string(object, "reason");
+		if (comment == NULL)
+			comment = relay_json_object_get_string(object, "comment");
+		if (comment == NULL)
+			comment = relay_json_object_get_string(object, "public_comment");
+	}
+	if (domain == NULL) {
+		*out_problem = g_strdup("not a domain, nor an object with a \"domain\" string");
 		return NULL;
 	}
-	return g_steal_pointer(&entries);
+	/* Mastodon's public list hides some domains as "ex*mple.com" */
+	if (!relay_blocklist_entry_fill(
+		    entry, domain, severity, comment, strchr(domain, '*') != NULL, out_problem))
+		return NULL;
+	return g_steal_pointer(&entry);
+}
+
+/**
+ * relay_blocklist_parse_json:
+ * @bytes: a JSON document
+ * @name: where it comes from, for messages
+ * @error: (nullable): every problem, as "NAME: entry N: PROBLEM"
+ *	(%RELAY_ERROR_INVALID_ARGUMENT)
+ *
+ * Reads a domain block list as JSON: what `/networks/NAME/blocks` serves (an array of
+ * {"domain", "severity", "reason"}), Mastodon's `/api/v1/instance/domain_blocks` (an array of
+ * {"domain", "severity", "comment"}), or an array of domain strings. Severities and skips are
+ * as in relay_blocklist_parse(); element N is reported as line N.
+ *
+ * Returns: (transfer container) (element-type RelayBlocklistEntry) (nullable): every entry, in
+ *	order, or %NULL when anything is wrong
+ */
+GPtrArray *
+relay_blocklist_parse_json(GBytes *bytes, const gchar *name, GError **error)
+{
+	g_auto(RelayBlocklistCollector) collector = {0};
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(JsonNode) root = relay_json_parse(bytes, RELAY_JSON_MAX_DEPTH, &error_local);
+	JsonArray *array;
+
+	if (root == NULL || !JSON_NODE_HOLDS_ARRAY(root)) {
+		g_set_error(error,
+			    RELAY_ERROR,
+			    RELAY_ERROR_INVALID_ARGUMENT,
+			    "%s: %s",
+			    name,
+			    root == NULL ? error_local->message : "not a JSON array of blocks");
+		return NULL;
+	}
+	array = json_node_get_array(root);
+	relay_blocklist_collector_init(&collector, name, TRUE);
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		g_autofree gchar *problem = NULL;
+		RelayBlocklistEntry *entry = relay_blocklist_entry_from_json(
+			json_array_get_element(array, i), i, &problem);
+		relay_blocklist_collector_add(&collector, entry, i + 1, problem);
+	}
+	return relay_blocklist_collector_finish(&collector, error);
 }
 
 /* appends @value as one CSV field, quoted when it must be */

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -42,6 +42,11 @@ relay_domain_normalize(const gchar *text, gboolean allow_port, gchar **out_domai
 GPtrArray *
 relay_blocklist_parse(const gchar *text, gsize length, const gchar *name, GError **error)
 	G_GNUC_WARN_UNUSED_RESULT;
+
+GPtrArray *
+relay_blocklist_parse_json(GBytes *bytes,
+			   const gchar *name,
+			   GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 void
 relay_blocklist_append_line(GString *csv,

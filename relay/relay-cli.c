@@ -36,6 +36,8 @@ typedef enum {
 	RELAY_CLI_OPTION_NETWORK = 1 << 0,
 	RELAY_CLI_OPTION_STATE = 1 << 1,
 	RELAY_CLI_OPTION_REASON = 1 << 2,
+	RELAY_CLI_OPTION_MODE = 1 << 3,
+	RELAY_CLI_OPTION_ADVICE = 1 << 4,
 } RelayCliOption;
 
 typedef struct {
@@ -56,6 +58,8 @@ static gboolean cli_json = FALSE;
 static gchar *cli_network = NULL;
 static gchar *cli_state = NULL;
 static gchar *cli_reason = NULL;
+static gchar *cli_mode = NULL;
+static gboolean cli_advice = FALSE;
 
 /* text helpers */
 
@@ -316,12 +320,47 @@ relay_cli_print_member_details(JsonNode *data)
 	}
 }
 
+/* blocks list --advice: what the lists a network only takes advice from say */
+static void
+relay_cli_print_advice(JsonArray *advice)
+{
+	g_autoptr(RelayCliTable) table =
+		relay_cli_table_new("DOMAIN", "NETWORK", "BLOCKED", "LIST", "REASON", NULL);
+
+	if (json_array_get_length(advice) == 0) {
+		g_print("no advice: no list in mode advise names a domain (see 'relay blocks "
+			"subscriptions')\n");
+		return;
+	}
+	for (guint i = 0; i < json_array_get_length(advice); i++) {
+		JsonObject *entry = json_array_get_object_element(advice, i);
+		relay_cli_table_add(table,
+				    g_strdup(relay_cli_string(entry, "domain")),
+				    g_strdup(relay_cli_string(entry, "network")),
+				    g_strdup(json_object_get_boolean_member_with_default(
+						     entry, "blocked", FALSE)
+						     ? "yes"
+						     : "no"),
+				    g_strdup(relay_cli_string(entry, "url")),
+				    g_strdup(relay_cli_string(entry, "reason")));
+	}
+	relay_cli_table_print(table);
+}
+
 static void
 relay_cli_print_blocks(JsonNode *data)
 {
-	JsonArray *blocks = json_node_get_array(data);
+	JsonArray *blocks = NULL;
 	g_autoptr(RelayCliTable) table =
 		relay_cli_table_new("DOMAIN", "SCOPE", "SINCE", "SOURCE", "REASON", NULL);
+
+	if (JSON_NODE_HOLDS_OBJECT(data)) {
+		JsonNode *advice = json_object_get_member(json_node_get_object(data), "advice");
+		if (advice != NULL && JSON_NODE_HOLDS_ARRAY(advice))
+			relay_cli_print_advice(json_node_get_array(advice));
+		return;
+	}
+	blocks = json_node_get_array(data);
 
 	if (json_array_get_length(blocks) == 0) {
 		g_print("no blocked domains\n");
@@ -338,6 +377,38 @@ relay_cli_print_blocks(JsonNode *data)
 				    relay_cli_day(relay_cli_string(block, "created_at")),
 				    g_strdup(source != NULL ? source : "admin"),
 				    g_strdup(relay_cli_string(block, "reason")));
+	}
+	relay_cli_table_print(table);
+}
+
+static void
+relay_cli_print_subscriptions(JsonNode *data)
+{
+	JsonArray *subscriptions = json_node_get_array(data);
+	g_autoptr(RelayCliTable) table = relay_cli_table_new(
+		"NETWORK", "URL", "MODE", "DOMAINS", "BLOCKS", "CHECKED", "LAST ERROR", NULL);
+
+	if (json_array_get_length(subscriptions) == 0) {
+		g_print("no block list subscriptions\n");
+		return;
+	}
+	for (guint i = 0; i < json_array_get_length(subscriptions); i++) {
+		JsonObject *subscription = json_array_get_object_element(subscriptions, i);
+		JsonNode *count = json_object_get_member(subscription, "count");
+		const gchar *failure = relay_cli_string(subscription, "last_error");
+		relay_cli_table_add(
+			table,
+			g_strdup(relay_cli_string(subscription, "network")),
+			g_strdup(relay_cli_string(subscription, "url")),
+			g_strdup(relay_cli_string(subscription, "mode")),
+			count != NULL && JSON_NODE_HOLDS_VALUE(count)
+				? relay_cli_int_string(subscription, "count")
+				: g_strdup("-"),
+			relay_cli_int_string(subscription, "blocks"),
+			relay_cli_string(subscription, "checked_at") != NULL
+				? relay_cli_relative(relay_cli_string(subscription, "checked_at"))
+				: g_strdup("never"),
+			g_strdup(failure != NULL ? failure : "-"));
 	}
 	relay_cli_table_print(table);
 }
@@ -622,6 +693,19 @@ relay_cli_read_file(JsonObject *args, GError **error)
 	return TRUE;
 }
 
+/* blocks subscribe: a list is subscribed to by one network */
+static gboolean
+relay_cli_require_network(JsonObject *args, GError **error)
+{
+	if (json_object_has_member(args, "network"))
+		return TRUE;
+	g_set_error_literal(error,
+			    G_OPTION_ERROR,
+			    G_OPTION_ERROR_FAILED,
+			    "which network subscribes? give --network NAME");
+	return FALSE;
+}
+
 #define NETWORK_DEFAULT_NOTE                                                                       \
 	" Without --network it acts in every network where the domain is a member."
 
@@ -723,9 +807,11 @@ static const RelayCliCommand cli_commands[] = {
 	 "blocks-list",
 	 "",
 	 {NULL},
-	 0,
+	 RELAY_CLI_OPTION_ADVICE,
 	 "List the blocked domains",
-	 NULL,
+	 "SOURCE is admin, 'import FILE', or 'subscription URL' for a block a subscribed list "
+	 "keeps (lifted when the list drops the domain). With --advice: the domains of the lists "
+	 "subscribed to in mode advise, and whether the network already blocks them.",
 	 NULL,
 	 relay_cli_print_blocks},
 	{"blocks import",
@@ -753,6 +839,42 @@ static const RelayCliCommand cli_commands[] = {
 	 "read it.",
 	 NULL,
 	 relay_cli_print_export},
+	{"blocks subscribe",
+	 "blocks-subscribe",
+	 "URL --network NAME",
+	 {"url"},
+	 RELAY_CLI_OPTION_NETWORK | RELAY_CLI_OPTION_MODE,
+	 "Subscribe a network to another operator's domain block list",
+	 "URL serves a block list: another relay's /networks/NAME/blocks (JSON), a Mastodon "
+	 "domain block CSV, or a JSON array of domains. The node fetches it now, then every "
+	 "[federation] blocklist-refresh seconds (signed, with If-None-Match). --network NAME "
+	 "is required. --mode advise (the default, the safe one) blocks nothing: 'relay blocks "
+	 "list --advice' shows the domains. --mode enforce blocks each listed domain in the "
+	 "network, removing its members there as 'relay block' does, and unblocks a domain the "
+	 "list drops; blocks of your own are never touched. A failed fetch keeps the last good "
+	 "list. Subscribing again changes the mode.",
+	 relay_cli_require_network,
+	 relay_cli_print_message},
+	{"blocks unsubscribe",
+	 "blocks-unsubscribe",
+	 "URL",
+	 {"url"},
+	 RELAY_CLI_OPTION_NETWORK,
+	 "Stop reading a block list",
+	 "Lifts the blocks the list made (unless another enforced list names the domain). "
+	 "Without --network, in every network that subscribes to it.",
+	 NULL,
+	 relay_cli_print_message},
+	{"blocks subscriptions",
+	 "blocks-subscriptions",
+	 "",
+	 {NULL},
+	 0,
+	 "List the block lists the networks subscribe to",
+	 "Each with its mode, how many domains its last good list has, how many blocks it keeps, "
+	 "when it was last fetched and the error of the last fetch, if it failed.",
+	 NULL,
+	 relay_cli_print_subscriptions},
 	{"software block",
 	 "software-block",
 	 "NAME",
@@ -981,6 +1103,26 @@ relay_cli_context(const RelayCliCommand *command)
 		 "STATE"},
 		{NULL},
 	};
+	const GOptionEntry mode[] = {
+		{"mode",
+		 'm',
+		 0,
+		 G_OPTION_ARG_STRING,
+		 &cli_mode,
+		 "advise (the default: list the domains, block nothing) or enforce (block them)",
+		 "MODE"},
+		{NULL},
+	};
+	const GOptionEntry advice[] = {
+		{"advice",
+		 0,
+		 0,
+		 G_OPTION_ARG_NONE,
+		 &cli_advice,
+		 "The domains of the lists subscribed to in mode advise",
+		 NULL},
+		{NULL},
+	};
 	const GOptionEntry reason[] = {
 		{"reason",
 		 'r',
@@ -1011,6 +1153,10 @@ relay_cli_context(const RelayCliCommand *command)
 		g_option_context_add_main_entries(context, state, NULL);
 	if (command->options & RELAY_CLI_OPTION_REASON)
 		g_option_context_add_main_entries(context, reason, NULL);
+	if (command->options & RELAY_CLI_OPTION_MODE)
+		g_option_context_add_main_entries(context, mode, NULL);
+	if (command->options & RELAY_CLI_OPTION_ADVICE)
+		g_option_context_add_main_entries(context, advice, NULL);
 	return context;
 }
 
@@ -1130,7 +1276,9 @@ relay_cli_reset_options(void)
 	g_clear_pointer(&cli_network, g_free);
 	g_clear_pointer(&cli_state, g_free);
 	g_clear_pointer(&cli_reason, g_free);
+	g_clear_pointer(&cli_mode, g_free);
 	cli_json = FALSE;
+	cli_advice = FALSE;
 }
 
 static gint
@@ -1190,6 +1338,10 @@ relay_cli_run(const RelayCliCommand *command, gint argc, gchar **argv)
 		json_object_set_string_member(args, "state", cli_state);
 	if (cli_reason != NULL)
 		json_object_set_string_member(args, "reason", cli_reason);
+	if (cli_mode != NULL)
+		json_object_set_string_member(args, "mode", cli_mode);
+	if (cli_advice)
+		json_object_set_boolean_member(args, "advice", TRUE);
 	if (command->prepare != NULL && !command->prepare(args, &error)) {
 		g_printerr("relay %s: %s\n", command->words, error->message);
 		return RELAY_CLI_EXIT_USAGE;

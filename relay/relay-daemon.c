@@ -25,6 +25,7 @@
 #include "relay-actor-cache.h"
 #include "relay-address-guard.h"
 #include "relay-admin.h"
+#include "relay-block-poller.h"
 #include "relay-daemon.h"
 #include "relay-deliverer.h"
 #include "relay-error.h"
@@ -66,6 +67,7 @@ struct _RelayDaemon {
 	RelayPeerTraffic *peer_traffic; /* what went to and from peers in the last hour */
 	gchar *listening;		/* the addresses listened on, for STATUS= */
 	RelayNodeinfoRefresher *nodeinfo;
+	RelayBlockPoller *block_poller;
 };
 
 G_DEFINE_FINAL_TYPE(RelayDaemon, relay_daemon, G_TYPE_OBJECT)
@@ -174,6 +176,8 @@ relay_daemon_networks_loaded_cb(GObject *source, GAsyncResult *res, gpointer use
 		relay_deliverer_set_networks(self->deliverer, networks);
 	if (self->admin != NULL)
 		relay_admin_set_networks(self->admin, networks);
+	if (self->block_poller != NULL)
+		relay_block_poller_set_networks(self->block_poller, networks);
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	self->networks = g_steal_pointer(&networks);
 	relay_daemon_reload_done(self, NULL);
@@ -353,9 +357,6 @@ relay_daemon_software_checked_cb(RelayNodeinfoRefresher *refresher,
 {
 	RelayDaemon *self = RELAY_DAEMON(user_data);
 	RelayDaemonSoftwareCheck *check;
-	GHashTableIter iter;
-	gpointer name;
-	gpointer network;
 
 	if (software == NULL || self->stopping || self->networks == NULL)
 		return;
@@ -363,12 +364,7 @@ relay_daemon_software_checked_cb(RelayNodeinfoRefresher *refresher,
 	check->domain = g_strdup(domain);
 	check->software = g_strdup(software);
 	check->origin = g_strdup(relay_config_get_public_url(self->config));
-	check->actors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	g_hash_table_iter_init(&iter, self->networks);
-	while (g_hash_table_iter_next(&iter, &name, &network))
-		g_hash_table_insert(check->actors,
-				    g_strdup(name),
-				    g_strdup(relay_network_get_actor_url(network)));
+	check->actors = relay_networks_actor_urls(self->networks);
 	relay_store_run_async(self->store,
 			      relay_daemon_software_check_run,
 			      check,
@@ -487,10 +483,23 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 	relay_inbox_set_holds_func(
 		self->inbox, (RelayInboxHoldsFunc)relay_deliverer_dup_holds, self->deliverer);
 
+	/* other operators' block lists the networks subscribe to: fetched every blocklist-refresh
+	 */
+	self->block_poller = relay_block_poller_new(
+		self->store,
+		self->fetcher,
+		relay_config_get_public_url(self->config),
+		(guint)relay_config_get_int(self->config, "federation", "blocklist-refresh"));
+	relay_block_poller_set_networks(self->block_poller, self->networks);
+	relay_block_poller_set_wake_func(self->block_poller,
+					 (RelayBlockPollerWakeFunc)relay_deliverer_wake,
+					 self->deliverer);
+
 	/* the admin socket: refused when unsafe, before anything listens on the network */
 	if (relay_config_get_admin_socket(self->config)[0] != '\0') {
 		self->admin = relay_admin_new(self->config, self->store, self->deliverer);
 		relay_admin_set_networks(self->admin, self->networks);
+		relay_admin_set_block_poller(self->admin, self->block_poller);
 		relay_admin_set_peer_sources(self->admin, self->actor_cache, self->peer_traffic);
 		if (!relay_admin_listen(
 			    self->admin, relay_config_get_admin_socket(self->config), error))
@@ -503,10 +512,12 @@ relay_daemon_start(RelayDaemon *self, GError **error)
 	relay_server_set_networks(self->server, self->networks);
 	relay_server_set_inbox(self->server, self->inbox);
 	relay_server_set_sources(self->server, self->deliverer, self->actor_cache);
+	relay_server_set_block_poller(self->server, self->block_poller);
 	if (!relay_server_listen(self->server, error))
 		return FALSE;
 	relay_deliverer_start(self->deliverer);
 	relay_nodeinfo_refresher_start(self->nodeinfo);
+	relay_block_poller_start(self->block_poller);
 
 	self->sighup_id = g_unix_signal_add(SIGHUP, relay_daemon_sighup_cb, self);
 	self->sigterm_id = g_unix_signal_add(SIGTERM, relay_daemon_sigterm_cb, self);
@@ -619,6 +630,9 @@ relay_daemon_reload(RelayDaemon *self)
 	relay_nodeinfo_refresher_set_interval(
 		self->nodeinfo,
 		(guint)relay_config_get_int(config, "federation", "nodeinfo-refresh"));
+	relay_block_poller_set_interval(
+		self->block_poller,
+		(guint)relay_config_get_int(config, "federation", "blocklist-refresh"));
 	{
 		RelayDelivererOptions options;
 		g_autoptr(GError) error_options = NULL;
@@ -686,6 +700,8 @@ relay_daemon_shutdown(RelayDaemon *self)
 		relay_server_disconnect(self->server);
 	if (self->nodeinfo != NULL)
 		relay_nodeinfo_refresher_stop(self->nodeinfo);
+	if (self->block_poller != NULL)
+		relay_block_poller_stop(self->block_poller);
 	if (self->deliverer != NULL)
 		relay_deliverer_stop_async(self->deliverer,
 					   NULL,
@@ -750,6 +766,7 @@ relay_daemon_dispose(GObject *object)
 	g_clear_object(&self->inbox);
 	g_clear_object(&self->deliverer);
 	g_clear_object(&self->nodeinfo);
+	g_clear_object(&self->block_poller);
 	g_clear_object(&self->actor_cache);
 	g_clear_object(&self->peer_traffic);
 	g_clear_object(&self->fetcher);

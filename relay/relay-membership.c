@@ -12,7 +12,9 @@
  *    keeps (its id, its actor, and its object: Public for Mastodon-style members, the network
  *    actor for LitePub ones), which is what Mastodon and Misskey check in an Accept;
  *  - ending: a Reject of the member's Follow (and for LitePub an Undo of our follow-back) is
- *    queued, then the member is removed or marked rejected.
+ *    queued, then the member is removed or marked rejected;
+ *  - blocking a domain (an operator's block, an import, a subscribed block list): the policy is
+ *    stored, then the memberships it covers end for good.
  *
  * The functions that touch storage are sync: call them from a store job (relay_store_run_async),
  * never on the main context.
@@ -318,6 +320,78 @@ relay_membership_remove(RelayStore *store,
 			store, member->network, member->actor, cancellable, error);
 	return relay_membership_end(
 		store, member, origin, network_actor, TRUE, now_us, NULL, cancellable, error);
+}
+
+/**
+ * relay_membership_block:
+ * @policy: a block; network %NULL blocks on the whole node
+ * @origin: the node's public URL, for new activity ids
+ * @network_actors: (element-type utf8 utf8): each configured network's actor URL, by name
+ * @removed_func: (nullable) (scope call): told of each member removed
+ * @effects: (out caller-allocates): what the block did, added to what it holds
+ *
+ * Stores @policy, then removes every member it covers (on its domain or a subdomain; in its
+ * network, or in every network for a node-wide block) with relay_membership_remove(). A
+ * node-wide block also drops the deliveries queued for the domain's hosts, before the Rejects
+ * are queued; a network's block leaves them, since they may be other networks' deliveries to
+ * the same host.
+ */
+gboolean
+relay_membership_block(RelayStore *store,
+		       const RelayDomainPolicy *policy,
+		       const gchar *origin,
+		       GHashTable *network_actors,
+		       gint64 now_us,
+		       RelayMemberRemovedFunc removed_func,
+		       gpointer user_data,
+		       RelayBlockEffects *effects,
+		       GCancellable *cancellable,
+		       GError **error)
+{
+	g_autoptr(GPtrArray) members = NULL;
+
+	if (!relay_store_policy_put(store, policy, cancellable, error))
+		return FALSE;
+	if (policy->network == NULL) {
+		g_autoptr(GPtrArray) hosts =
+			relay_store_delivery_pending_hosts(store, cancellable, error);
+		if (hosts == NULL)
+			return FALSE;
+		for (guint i = 0; i < hosts->len; i++) {
+			const RelayPendingHost *host = g_ptr_array_index(hosts, i);
+			guint64 dropped = 0;
+			if (!relay_domain_matches(host->host, policy->domain))
+				continue;
+			if (!relay_store_delivery_drop_host(
+				    store, host->host, &dropped, cancellable, error))
+				return FALSE;
+			effects->dropped += dropped;
+		}
+	}
+	members = relay_store_member_list(store, policy->network, -1, cancellable, error);
+	if (members == NULL)
+		return FALSE;
+	for (guint i = 0; i < members->len; i++) {
+		RelayMember *member = g_ptr_array_index(members, i);
+		gboolean queued = FALSE;
+
+		if (!relay_domain_matches(member->domain, policy->domain))
+			continue;
+		if (!relay_membership_remove(store,
+					     member,
+					     origin,
+					     g_hash_table_lookup(network_actors, member->network),
+					     now_us,
+					     &queued,
+					     cancellable,
+					     error))
+			return FALSE;
+		effects->queued |= queued;
+		effects->removed++;
+		if (removed_func != NULL)
+			removed_func(member, user_data);
+	}
+	return TRUE;
 }
 
 /**

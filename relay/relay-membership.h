@@ -87,4 +87,25 @@ relay_peer_links_list(RelayStore *store,
 void
 relay_peer_links_add_json(JsonBuilder *builder, GPtrArray *links, const gchar *network);
 
+/* what a block did */
+typedef struct {
+	guint removed;	 /* memberships ended */
+	guint64 dropped; /* queued deliveries dropped */
+	gboolean queued; /* Rejects (or Undos) were queued: wake the delivery engine */
+} RelayBlockEffects;
+
+typedef void (*RelayMemberRemovedFunc)(const RelayMember *member, gpointer user_data);
+
+gboolean
+relay_membership_block(RelayStore *store,
+		       const RelayDomainPolicy *policy,
+		       const gchar *origin,
+		       GHashTable *network_actors,
+		       gint64 now_us,
+		       RelayMemberRemovedFunc removed_func,
+		       gpointer user_data,
+		       RelayBlockEffects *effects,
+		       GCancellable *cancellable,
+		       GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

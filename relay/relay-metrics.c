@@ -319,6 +319,24 @@ relay_metrics_append_cache(GString *out, RelayActorCache *cache)
 			     NULL);
 }
 
+static void
+relay_metrics_append_block_lists(GString *out, RelayBlockPoller *poller)
+{
+	relay_metrics_family(
+		out,
+		"relay_blocklist_fetches_total",
+		"counter",
+		"Fetches of subscribed block lists: read, unchanged (304), or failed.");
+	for (guint i = 0; i < RELAY_BLOCK_FETCH_LAST; i++)
+		relay_metrics_sample(
+			out,
+			"relay_blocklist_fetches_total",
+			poller != NULL ? (gdouble)relay_block_poller_get_fetches(poller, i) : 0,
+			"outcome",
+			relay_block_fetch_outcome_to_string(i),
+			NULL);
+}
+
 static gchar *
 relay_metrics_render(RelayServer *self, RelayMetricsStored *stored, gsize *length)
 {
@@ -344,6 +362,7 @@ relay_metrics_render(RelayServer *self, RelayMetricsStored *stored, gsize *lengt
 	relay_metrics_append_deliveries(out, self->deliverer);
 	relay_metrics_append_stored(out, stored);
 	relay_metrics_append_cache(out, self->cache);
+	relay_metrics_append_block_lists(out, self->block_poller);
 	*length = out->len;
 	return g_string_free(out, FALSE);
 }

@@ -393,3 +393,27 @@ relay_network_class_init(RelayNetworkClass *klass)
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	object_class->finalize = relay_network_finalize;
 }
+
+/**
+ * relay_networks_actor_urls:
+ * @networks: (nullable) (element-type utf8 RelayNetwork): the networks by name
+ *
+ * Returns: (transfer full) (element-type utf8 utf8): each network's actor URL by name, copied,
+ *	for work on a store thread (relay_membership_block(), relay_membership_remove())
+ */
+GHashTable *
+relay_networks_actor_urls(GHashTable *networks)
+{
+	GHashTable *actors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	GHashTableIter iter;
+	gpointer name;
+	gpointer network;
+
+	if (networks == NULL)
+		return actors;
+	g_hash_table_iter_init(&iter, networks);
+	while (g_hash_table_iter_next(&iter, &name, &network))
+		g_hash_table_insert(
+			actors, g_strdup(name), g_strdup(relay_network_get_actor_url(network)));
+	return actors;
+}

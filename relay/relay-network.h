@@ -54,5 +54,7 @@ relay_networks_load_async(RelayStore *store,
 			  gpointer user_data);
 GHashTable *
 relay_networks_load_finish(GAsyncResult *res, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+GHashTable *
+relay_networks_actor_urls(GHashTable *networks);
 
 G_END_DECLS

@@ -136,7 +136,10 @@ relay_routes_blocks_body(RelayRoutesBlocks *blocks)
 	for (guint i = 0; i < blocks->policies->len; i++) {
 		const RelayDomainPolicy *policy = g_ptr_array_index(blocks->policies, i);
 		g_autofree gchar *since = NULL;
-		if (policy->kind != RELAY_POLICY_KIND_BLOCK ||
+		/* only the operator's own decisions: blocks kept by a subscribed list are that
+		 * list's to publish, and passing them on would let two nodes that subscribe to
+		 * each other keep a domain blocked after both lists dropped it */
+		if (policy->kind != RELAY_POLICY_KIND_BLOCK || policy->subscription != NULL ||
 		    (policy->network != NULL && g_strcmp0(policy->network, blocks->network) != 0))
 			continue;
 		relay_blocklist_append_line(csv, policy->domain, "suspend", policy->reason);

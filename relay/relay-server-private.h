@@ -7,6 +7,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "relay-block-poller.h"
 #include "relay-deliverer.h"
 #include "relay-inbox.h"
 #include "relay-network.h"
@@ -24,11 +25,12 @@ struct _RelayServer {
 	GHashTable *idle;     /* (element-type GSocket RelayServerIdle): kept-alive connections */
 	GHashTable *networks; /* (element-type utf8 RelayNetwork) */
 	RelayInbox *inbox;    /* (nullable) */
-	RelayDeliverer *deliverer;  /* (nullable): /metrics, the status page */
-	RelayActorCache *cache;	    /* (nullable): /metrics, the status page */
-	gint64 started_us;	    /* wall clock */
-	RelayRateLimit *rate_limit; /* inbox POSTs per remote address */
-	guint64 rate_limited;	    /* POSTs answered 429 */
+	RelayDeliverer *deliverer;	/* (nullable): /metrics, the status page */
+	RelayActorCache *cache;		/* (nullable): /metrics, the status page */
+	RelayBlockPoller *block_poller; /* (nullable): /metrics */
+	gint64 started_us;		/* wall clock */
+	RelayRateLimit *rate_limit;	/* inbox POSTs per remote address */
+	guint64 rate_limited;		/* POSTs answered 429 */
 };
 
 /* a paused request waiting for an answer from elsewhere; answered exactly once */

@@ -657,6 +657,17 @@ relay_server_set_sources(RelayServer *self, RelayDeliverer *deliverer, RelayActo
 	g_set_object(&self->cache, cache);
 }
 
+/**
+ * relay_server_set_block_poller:
+ * @poller: (nullable): what fetches subscribed block lists, whose counters /metrics shows
+ */
+void
+relay_server_set_block_poller(RelayServer *self, RelayBlockPoller *poller)
+{
+	g_return_if_fail(RELAY_IS_SERVER(self));
+	g_set_object(&self->block_poller, poller);
+}
+
 static GSocket *
 relay_server_bind(GSocketAddress *address, gboolean dual_stack, GError **error)
 {
@@ -792,6 +803,7 @@ relay_server_dispose(GObject *object)
 	g_clear_pointer(&self->networks, g_hash_table_unref);
 	g_clear_object(&self->inbox);
 	g_clear_object(&self->deliverer);
+	g_clear_object(&self->block_poller);
 	g_clear_object(&self->cache);
 	g_clear_pointer(&self->rate_limit, relay_rate_limit_free);
 	g_clear_object(&self->soup);

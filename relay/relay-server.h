@@ -8,6 +8,7 @@
 #include <libsoup/soup.h>
 
 #include "relay-config.h"
+#include "relay-block-poller.h"
 #include "relay-deliverer.h"
 #include "relay-inbox.h"
 #include "relay-store.h"
@@ -27,6 +28,8 @@ void
 relay_server_set_inbox(RelayServer *self, RelayInbox *inbox);
 void
 relay_server_set_sources(RelayServer *self, RelayDeliverer *deliverer, RelayActorCache *cache);
+void
+relay_server_set_block_poller(RelayServer *self, RelayBlockPoller *poller);
 gboolean
 relay_server_listen(RelayServer *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean

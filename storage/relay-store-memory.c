@@ -26,17 +26,19 @@
 struct _RelayStoreMemory {
 	RelayStore parent_instance;
 	GMutex mutex;
-	GTree *networks;     /* name → RelayNetworkRecord */
-	GTree *members;	     /* RelayMember (by network, actor) → itself */
-	GTree *policies;     /* RelayDomainPolicy (by network, domain, kind) → itself */
-	GHashTable *actors;  /* id → RelayCachedActor */
-	GHashTable *keys;    /* id → RelayCachedKey */
-	GHashTable *seen;    /* id → gint64 expiry */
-	GTree *activities;   /* RelayStoreMemoryActivity (by created, id) → itself */
-	GTree *rows_due;     /* RelayStoreMemoryRow (by due, id) → itself */
-	GHashTable *rows;    /* RelayStoreMemoryRow (by id), owns the rows */
-	GHashTable *claimed; /* RelayStoreMemoryRow, the rows claimed and not settled */
-	GTree *counters;     /* name → gint64 */
+	GTree *networks;      /* name → RelayNetworkRecord */
+	GTree *members;	      /* RelayMember (by network, actor) → itself */
+	GTree *policies;      /* RelayDomainPolicy (by network, domain, kind) → itself */
+	GTree *subscriptions; /* RelayBlockSubscription (by network, url) → itself */
+	GTree *entries;	      /* RelayDomainPolicy (by network, subscription, domain) → itself */
+	GHashTable *actors;   /* id → RelayCachedActor */
+	GHashTable *keys;     /* id → RelayCachedKey */
+	GHashTable *seen;     /* id → gint64 expiry */
+	GTree *activities;    /* RelayStoreMemoryActivity (by created, id) → itself */
+	GTree *rows_due;      /* RelayStoreMemoryRow (by due, id) → itself */
+	GHashTable *rows;     /* RelayStoreMemoryRow (by id), owns the rows */
+	GHashTable *claimed;  /* RelayStoreMemoryRow, the rows claimed and not settled */
+	GTree *counters;      /* name → gint64 */
 	gint64 next_row_id;
 	gint64 next_activity_id;
 };
@@ -197,6 +199,31 @@ relay_store_memory_check_string(const gchar *value, const gchar *what, GError **
 	return FALSE;
 }
 
+static gint
+relay_store_memory_subscription_cmp_cb(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+	const RelayBlockSubscription *subscription_a = a;
+	const RelayBlockSubscription *subscription_b = b;
+	gint rc = g_strcmp0(subscription_a->network, subscription_b->network);
+	if (rc != 0)
+		return rc;
+	return g_strcmp0(subscription_a->url, subscription_b->url);
+}
+
+static gint
+relay_store_memory_entry_cmp_cb(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+	const RelayDomainPolicy *entry_a = a;
+	const RelayDomainPolicy *entry_b = b;
+	gint rc = g_strcmp0(entry_a->network, entry_b->network);
+	if (rc != 0)
+		return rc;
+	rc = g_strcmp0(entry_a->subscription, entry_b->subscription);
+	if (rc != 0)
+		return rc;
+	return g_strcmp0(entry_a->domain, entry_b->domain);
+}
+
 /* allocates the tables; called from init, and from open after a close */
 static void
 relay_store_memory_create_tables(RelayStoreMemory *self)
@@ -214,6 +241,14 @@ relay_store_memory_create_tables(RelayStoreMemory *self)
 					 NULL,
 					 NULL,
 					 (GDestroyNotify)relay_domain_policy_free);
+	self->subscriptions = g_tree_new_full(relay_store_memory_subscription_cmp_cb,
+					      NULL,
+					      NULL,
+					      (GDestroyNotify)relay_block_subscription_free);
+	self->entries = g_tree_new_full(relay_store_memory_entry_cmp_cb,
+					NULL,
+					NULL,
+					(GDestroyNotify)relay_domain_policy_free);
 	self->actors = g_hash_table_new_full(
 		g_str_hash, g_str_equal, g_free, (GDestroyNotify)relay_cached_actor_free);
 	self->keys = g_hash_table_new_full(
@@ -245,6 +280,8 @@ relay_store_memory_clear_tables(RelayStoreMemory *self)
 	g_clear_pointer(&self->networks, g_tree_unref);
 	g_clear_pointer(&self->members, g_tree_unref);
 	g_clear_pointer(&self->policies, g_tree_unref);
+	g_clear_pointer(&self->subscriptions, g_tree_unref);
+	g_clear_pointer(&self->entries, g_tree_unref);
 	g_clear_pointer(&self->actors, g_hash_table_unref);
 	g_clear_pointer(&self->keys, g_hash_table_unref);
 	g_clear_pointer(&self->seen, g_hash_table_unref);
@@ -624,6 +661,145 @@ relay_store_memory_policy_list(RelayStore *store, GCancellable *cancellable, GEr
 	array = g_ptr_array_new_with_free_func((GDestroyNotify)relay_domain_policy_free);
 	g_tree_foreach(self->policies, relay_store_memory_policy_list_cb, array);
 	return g_steal_pointer(&array);
+}
+
+/* block list subscriptions */
+
+typedef struct {
+	const gchar *network; /* (nullable): every network */
+	const gchar *url;     /* (nullable): every list */
+	GPtrArray *found;     /* (element-type RelayDomainPolicy): borrowed, or copies */
+} RelayStoreMemoryEntryWalk;
+
+static gboolean
+relay_store_memory_entries_walk_cb(gpointer key, gpointer value, gpointer user_data)
+{
+	RelayStoreMemoryEntryWalk *walk = user_data;
+	const RelayDomainPolicy *entry = value;
+
+	if ((walk->network == NULL || g_strcmp0(walk->network, entry->network) == 0) &&
+	    (walk->url == NULL || g_strcmp0(walk->url, entry->subscription) == 0))
+		g_ptr_array_add(walk->found, (gpointer)entry);
+	return FALSE;
+}
+
+/* the entries of one list, borrowed from the tree */
+static GPtrArray *
+relay_store_memory_entries_of(RelayStoreMemory *self, const gchar *network, const gchar *url)
+{
+	RelayStoreMemoryEntryWalk walk = {network, url, g_ptr_array_new()};
+	g_tree_foreach(self->entries, relay_store_memory_entries_walk_cb, &walk);
+	return walk.found;
+}
+
+static void
+relay_store_memory_entries_clear(RelayStoreMemory *self, const gchar *network, const gchar *url)
+{
+	g_autoptr(GPtrArray) old = relay_store_memory_entries_of(self, network, url);
+	for (guint i = 0; i < old->len; i++)
+		g_tree_remove(self->entries, g_ptr_array_index(old, i));
+}
+
+static gboolean
+relay_store_memory_block_subscription_put(RelayStore *store,
+					  const RelayBlockSubscription *subscription,
+					  GPtrArray *entries,
+					  GCancellable *cancellable,
+					  GError **error)
+{
+	RelayStoreMemory *self = RELAY_STORE_MEMORY(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	RelayBlockSubscription *copy;
+
+	if (!relay_store_memory_check_open(self, error))
+		return FALSE;
+	if (subscription == NULL || subscription->network == NULL || subscription->url == NULL) {
+		g_set_error_literal(error,
+				    RELAY_STORE_ERROR,
+				    RELAY_STORE_ERROR_INVALID,
+				    "a block list subscription needs a network and a URL");
+		return FALSE;
+	}
+	copy = relay_block_subscription_copy(subscription);
+	g_tree_replace(self->subscriptions, copy, copy);
+	if (entries == NULL)
+		return TRUE;
+	relay_store_memory_entries_clear(self, subscription->network, subscription->url);
+	for (guint i = 0; i < entries->len; i++) {
+		const RelayDomainPolicy *entry = g_ptr_array_index(entries, i);
+		RelayDomainPolicy *stored = relay_domain_policy_new(
+			subscription->network, entry->domain, RELAY_POLICY_KIND_BLOCK);
+		stored->reason = g_strdup(entry->reason);
+		stored->subscription = g_strdup(subscription->url);
+		stored->created_at_us = entry->created_at_us;
+		g_tree_replace(self->entries, stored, stored);
+	}
+	return TRUE;
+}
+
+static gboolean
+relay_store_memory_block_subscription_remove(RelayStore *store,
+					     const gchar *network,
+					     const gchar *url,
+					     GCancellable *cancellable,
+					     GError **error)
+{
+	RelayStoreMemory *self = RELAY_STORE_MEMORY(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	RelayBlockSubscription key = {.network = (gchar *)network, .url = (gchar *)url};
+
+	if (!relay_store_memory_check_open(self, error))
+		return FALSE;
+	if (network == NULL || url == NULL || !g_tree_remove(self->subscriptions, &key)) {
+		relay_store_memory_set_not_found(
+			error, "block list subscription", url != NULL ? url : "(null)");
+		return FALSE;
+	}
+	relay_store_memory_entries_clear(self, network, url);
+	return TRUE;
+}
+
+static gboolean
+relay_store_memory_subscription_list_cb(gpointer key, gpointer value, gpointer user_data)
+{
+	g_ptr_array_add(user_data, relay_block_subscription_copy(value));
+	return FALSE;
+}
+
+static GPtrArray *
+relay_store_memory_block_subscription_list(RelayStore *store,
+					   GCancellable *cancellable,
+					   GError **error)
+{
+	RelayStoreMemory *self = RELAY_STORE_MEMORY(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GPtrArray) array = NULL;
+
+	if (!relay_store_memory_check_open(self, error))
+		return NULL;
+	array = g_ptr_array_new_with_free_func((GDestroyNotify)relay_block_subscription_free);
+	g_tree_foreach(self->subscriptions, relay_store_memory_subscription_list_cb, array);
+	return g_steal_pointer(&array);
+}
+
+static GPtrArray *
+relay_store_memory_block_subscription_entries(RelayStore *store,
+					      const gchar *network,
+					      GCancellable *cancellable,
+					      GError **error)
+{
+	RelayStoreMemory *self = RELAY_STORE_MEMORY(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(GPtrArray) found = NULL;
+	GPtrArray *array;
+
+	if (!relay_store_memory_check_open(self, error))
+		return NULL;
+	found = relay_store_memory_entries_of(self, network, NULL);
+	array = g_ptr_array_new_full(found->len, (GDestroyNotify)relay_domain_policy_free);
+	for (guint i = 0; i < found->len; i++)
+		g_ptr_array_add(array, relay_domain_policy_copy(g_ptr_array_index(found, i)));
+	return array;
 }
 
 /* actor and key cache */
@@ -1424,6 +1600,10 @@ relay_store_memory_class_init(RelayStoreMemoryClass *klass)
 	store_class->policy_put = relay_store_memory_policy_put;
 	store_class->policy_remove = relay_store_memory_policy_remove;
 	store_class->policy_list = relay_store_memory_policy_list;
+	store_class->block_subscription_put = relay_store_memory_block_subscription_put;
+	store_class->block_subscription_remove = relay_store_memory_block_subscription_remove;
+	store_class->block_subscription_list = relay_store_memory_block_subscription_list;
+	store_class->block_subscription_entries = relay_store_memory_block_subscription_entries;
 	store_class->actor_put = relay_store_memory_actor_put;
 	store_class->actor_get = relay_store_memory_actor_get;
 	store_class->key_put = relay_store_memory_key_put;

@@ -14,12 +14,14 @@ static const gchar *member_state_names[] = {"pending", "accepted", "rejected"};
 static const gchar *member_direction_names[] = {"both", "receive-only", "publish-only"};
 static const gchar *policy_kind_names[] = {"block", "allow", "software"};
 static const gchar *delivery_outcome_names[] = {"done", "retry", "failed", "expired"};
+static const gchar *block_mode_names[] = {"advise", "enforce"};
 
 G_STATIC_ASSERT(G_N_ELEMENTS(member_protocol_names) == RELAY_MEMBER_PROTOCOL_LAST);
 G_STATIC_ASSERT(G_N_ELEMENTS(member_state_names) == RELAY_MEMBER_STATE_LAST);
 G_STATIC_ASSERT(G_N_ELEMENTS(member_direction_names) == RELAY_MEMBER_DIRECTION_LAST);
 G_STATIC_ASSERT(G_N_ELEMENTS(policy_kind_names) == RELAY_POLICY_KIND_LAST);
 G_STATIC_ASSERT(G_N_ELEMENTS(delivery_outcome_names) == RELAY_DELIVERY_OUTCOME_LAST);
+G_STATIC_ASSERT(G_N_ELEMENTS(block_mode_names) == RELAY_BLOCK_MODE_LAST);
 
 static gboolean
 lookup_name(const gchar **names, guint n_names, const gchar *str, guint *value)
@@ -86,6 +88,24 @@ relay_member_direction_from_string(const gchar *str, RelayMemberDirection *direc
 	if (!lookup_name(member_direction_names, RELAY_MEMBER_DIRECTION_LAST, str, &value))
 		return FALSE;
 	*direction = value;
+	return TRUE;
+}
+
+const gchar *
+relay_block_mode_to_string(RelayBlockMode mode)
+{
+	if (mode >= RELAY_BLOCK_MODE_LAST)
+		return NULL;
+	return block_mode_names[mode];
+}
+
+gboolean
+relay_block_mode_from_string(const gchar *str, RelayBlockMode *mode)
+{
+	guint value = 0;
+	if (!lookup_name(block_mode_names, RELAY_BLOCK_MODE_LAST, str, &value))
+		return FALSE;
+	*mode = value;
 	return TRUE;
 }
 
@@ -277,6 +297,7 @@ relay_domain_policy_copy(const RelayDomainPolicy *self)
 	copy->domain = g_strdup(self->domain);
 	copy->reason = g_strdup(self->reason);
 	copy->source = g_strdup(self->source);
+	copy->subscription = g_strdup(self->subscription);
 	return copy;
 }
 
@@ -289,6 +310,57 @@ relay_domain_policy_free(RelayDomainPolicy *self)
 	g_free(self->domain);
 	g_free(self->reason);
 	g_free(self->source);
+	g_free(self->subscription);
+	g_free(self);
+}
+
+/**
+ * relay_block_subscription_new:
+ * @network: the subscribing network
+ * @url: the block list's URL
+ * @mode: advise or enforce
+ *
+ * Returns: (transfer full): a subscription made now, never fetched
+ */
+RelayBlockSubscription *
+relay_block_subscription_new(const gchar *network, const gchar *url, RelayBlockMode mode)
+{
+	RelayBlockSubscription *self = g_new0(RelayBlockSubscription, 1);
+	self->network = g_strdup(network);
+	self->url = g_strdup(url);
+	self->mode = mode;
+	self->created_at_us = g_get_real_time();
+	self->count = -1;
+	return self;
+}
+
+/**
+ * relay_block_subscription_copy:
+ * @self: a subscription
+ *
+ * Returns: (transfer full): a deep copy
+ */
+RelayBlockSubscription *
+relay_block_subscription_copy(const RelayBlockSubscription *self)
+{
+	RelayBlockSubscription *copy = g_new0(RelayBlockSubscription, 1);
+	*copy = *self;
+	copy->network = g_strdup(self->network);
+	copy->url = g_strdup(self->url);
+	copy->etag = g_strdup(self->etag);
+	copy->last_error = g_strdup(self->last_error);
+	return copy;
+}
+
+void
+relay_block_subscription_free(RelayBlockSubscription *self)
+{
+	if (self == NULL)
+		return;
+	g_free(self->network);
+	g_free(self->url);
+	g_free(self->etag);
+	g_free(self->last_error);
 	g_free(self);
 }
 

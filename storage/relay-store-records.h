@@ -82,8 +82,30 @@ typedef struct {
 	RelayPolicyKind kind;
 	gchar *reason; /* (nullable) */
 	gchar *source; /* (nullable): where it came from, NULL when an admin set it */
+	/* (nullable): the URL of the block list subscription that keeps this block, which lifts
+	 * it when the list drops the domain; NULL for an operator's block (by hand or imported) */
+	gchar *subscription;
 	gint64 created_at_us;
 } RelayDomainPolicy;
+
+typedef enum {
+	RELAY_BLOCK_MODE_ADVISE,  /* the list is kept for the operator to read, nothing blocked */
+	RELAY_BLOCK_MODE_ENFORCE, /* each listed domain is blocked in the network */
+	RELAY_BLOCK_MODE_LAST,
+} RelayBlockMode;
+
+/* a network's subscription to another operator's domain block list; (network, url) is unique */
+typedef struct {
+	gchar *network;
+	gchar *url;
+	RelayBlockMode mode;
+	gchar *etag; /* (nullable): of the last list read, sent as If-None-Match */
+	gint64 created_at_us;
+	gint64 checked_at_us; /* the last fetch, good or not; 0 when never fetched */
+	gint64 fetched_at_us; /* the last fetch that read a list (or heard it was unchanged) */
+	gchar *last_error;    /* (nullable): why the last fetch failed; NULL when it did not */
+	gint64 count;	      /* domains in the list kept; -1 before the first good fetch */
+} RelayBlockSubscription;
 
 /* a remote actor document as fetched */
 typedef struct {
@@ -178,6 +200,10 @@ const gchar *
 relay_policy_kind_to_string(RelayPolicyKind kind);
 const gchar *
 relay_delivery_outcome_to_string(RelayDeliveryOutcome outcome);
+const gchar *
+relay_block_mode_to_string(RelayBlockMode mode);
+gboolean
+relay_block_mode_from_string(const gchar *str, RelayBlockMode *mode);
 
 gchar *
 relay_store_host_of_url(const gchar *url);
@@ -202,6 +228,13 @@ RelayDomainPolicy *
 relay_domain_policy_copy(const RelayDomainPolicy *self);
 void
 relay_domain_policy_free(RelayDomainPolicy *self);
+
+RelayBlockSubscription *
+relay_block_subscription_new(const gchar *network, const gchar *url, RelayBlockMode mode);
+RelayBlockSubscription *
+relay_block_subscription_copy(const RelayBlockSubscription *self);
+void
+relay_block_subscription_free(RelayBlockSubscription *self);
 
 RelayCachedActor *
 relay_cached_actor_new(const gchar *id, const gchar *document);
@@ -246,6 +279,7 @@ relay_counter_free(RelayCounter *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayNetworkRecord, relay_network_record_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayMember, relay_member_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayDomainPolicy, relay_domain_policy_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayBlockSubscription, relay_block_subscription_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayCachedActor, relay_cached_actor_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayCachedKey, relay_cached_key_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayFanout, relay_fanout_free)

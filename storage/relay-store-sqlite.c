@@ -12,6 +12,8 @@
  * Schema versions (PRAGMA user_version), each applied in its own transaction:
  *   1: networks, members, domain_policies, actors, keys, seen, activities, deliveries, counters
  *   2: members.software_name, software_version, nodeinfo_checked_at (what NodeInfo says)
+ *   3: block_subscriptions, block_subscription_entries (other operators' block lists a network
+ *      reads), domain_policies.subscription (the list that keeps a block; NULL: the operator's)
  *   4: members.follow_back_state (what became of our Follow: peers, LitePub follow-backs)
  */
 
@@ -259,6 +261,33 @@ relay_store_sqlite_migrate_v2(RelayStoreSqlite *self, GError **error)
 		error);
 }
 
+/* block lists other operators publish, which a network subscribes to */
+static gboolean
+relay_store_sqlite_migrate_v3(RelayStoreSqlite *self, GError **error)
+{
+	return relay_store_sqlite_exec(self,
+				       "ALTER TABLE domain_policies ADD COLUMN subscription TEXT;"
+				       "CREATE TABLE block_subscriptions ("
+				       "  network TEXT NOT NULL,"
+				       "  url TEXT NOT NULL,"
+				       "  mode INTEGER NOT NULL,"
+				       "  etag TEXT,"
+				       "  created_at INTEGER NOT NULL,"
+				       "  checked_at INTEGER NOT NULL DEFAULT 0,"
+				       "  fetched_at INTEGER NOT NULL DEFAULT 0,"
+				       "  last_error TEXT,"
+				       "  count INTEGER NOT NULL DEFAULT -1,"
+				       "  PRIMARY KEY (network, url));"
+				       "CREATE TABLE block_subscription_entries ("
+				       "  network TEXT NOT NULL,"
+				       "  url TEXT NOT NULL,"
+				       "  domain TEXT NOT NULL,"
+				       "  reason TEXT,"
+				       "  created_at INTEGER NOT NULL,"
+				       "  PRIMARY KEY (network, url, domain));",
+				       error);
+}
+
 /*
  * whether a remote network accepted our Follow (peering, relay-peers.c): 0 pending, 1 accepted,
  * 2 rejected (RelayMemberState); a LitePub member we follow back and have accepted has its
@@ -281,8 +310,65 @@ static const struct {
 } migrations[] = {
 	{1, relay_store_sqlite_migrate_v1},
 	{2, relay_store_sqlite_migrate_v2},
+	{3, relay_store_sqlite_migrate_v3},
 	{4, relay_store_sqlite_migrate_v4},
 };
+
+static gboolean
+relay_store_sqlite_has_table(RelayStoreSqlite *self, const gchar *name, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	gint rc = sqlite3_prepare_v2(
+		self->db,
+		"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+		-1,
+		&stmt,
+		NULL);
+
+	if (rc == SQLITE_OK) {
+		bind_text(stmt, 1, name);
+		rc = sqlite3_step(stmt);
+	}
+	if (rc != SQLITE_ROW) {
+		relay_store_sqlite_set_error(self, rc, error);
+		return FALSE;
+	}
+	return sqlite3_column_int(stmt, 0) > 0;
+}
+
+/*
+ * Schemas 3 and 4 were made on parallel branches, and a build that had 4 without 3 took
+ * databases to version 4 without 3's tables; migration 3 runs on those once, in its own
+ * transaction. A database migrated in order has them and is left alone.
+ */
+static gboolean
+relay_store_sqlite_repair_v3(RelayStoreSqlite *self, gint version_before, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+
+	if (version_before < 3)
+		return TRUE;
+	if (relay_store_sqlite_has_table(self, "block_subscriptions", &error_local))
+		return TRUE;
+	if (error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	if (!relay_store_sqlite_begin(self, error))
+		return FALSE;
+	if (!relay_store_sqlite_migrate_v3(self, error) ||
+	    !relay_store_sqlite_commit(self, error)) {
+		relay_store_sqlite_rollback(self);
+		g_prefix_error(
+			error, "adding schema 3 to a database of schema %d: ", version_before);
+		return FALSE;
+	}
+	g_message("%s: added the tables of schema 3 (block list subscriptions), which a build of "
+		  "schema %d without them had left out",
+		  relay_store_get_location(RELAY_STORE(self)),
+		  version_before);
+	return TRUE;
+}
 
 static gint
 relay_store_sqlite_user_version(RelayStoreSqlite *self, GError **error)
@@ -336,7 +422,7 @@ relay_store_sqlite_migrate(RelayStoreSqlite *self, GError **error)
 			relay_store_get_location(RELAY_STORE(self)),
 			migrations[i].version);
 	}
-	return TRUE;
+	return relay_store_sqlite_repair_v3(self, version, error);
 }
 
 static gboolean
@@ -763,7 +849,7 @@ relay_store_sqlite_policy_put(RelayStore *store,
 	g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(
 		self,
 		"INSERT OR REPLACE INTO domain_policies (network, domain, kind, reason, source, "
-		"created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		"created_at, subscription) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 		error);
 
 	if (stmt == NULL)
@@ -774,6 +860,7 @@ relay_store_sqlite_policy_put(RelayStore *store,
 	bind_text(stmt, 4, policy->reason);
 	bind_text(stmt, 5, policy->source);
 	sqlite3_bind_int64(stmt, 6, policy->created_at_us);
+	bind_text(stmt, 7, policy->subscription);
 	return relay_store_sqlite_step_done(self, stmt, error);
 }
 
@@ -815,6 +902,7 @@ policy_from_row(sqlite3_stmt *stmt)
 	policy->reason = column_text(stmt, 3);
 	policy->source = column_text(stmt, 4);
 	policy->created_at_us = sqlite3_column_int64(stmt, 5);
+	policy->subscription = column_text(stmt, 6);
 	return policy;
 }
 
@@ -825,7 +913,7 @@ relay_store_sqlite_policy_list(RelayStore *store, GCancellable *cancellable, GEr
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
 	g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(
 		self,
-		"SELECT network, domain, kind, reason, source, created_at "
+		"SELECT network, domain, kind, reason, source, created_at, subscription "
 		"FROM domain_policies ORDER BY network, domain, kind",
 		error);
 	if (stmt == NULL)
@@ -833,6 +921,224 @@ relay_store_sqlite_policy_list(RelayStore *store, GCancellable *cancellable, GEr
 	return relay_store_sqlite_collect(self,
 					  stmt,
 					  (gpointer)policy_from_row,
+					  (GDestroyNotify)relay_domain_policy_free,
+					  error);
+}
+
+/* block list subscriptions */
+
+/* runs @sql, a statement on one subscription's rows (?1 network, ?2 url); call with the mutex
+ * held */
+static gboolean
+relay_store_sqlite_subscription_rows(RelayStoreSqlite *self,
+				     const gchar *sql,
+				     const gchar *network,
+				     const gchar *url,
+				     gint *out_changes,
+				     GError **error)
+{
+	g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(self, sql, error);
+
+	if (stmt == NULL)
+		return FALSE;
+	bind_text(stmt, 1, network);
+	bind_text(stmt, 2, url);
+	if (!relay_store_sqlite_step_done(self, stmt, error))
+		return FALSE;
+	if (out_changes != NULL)
+		*out_changes = sqlite3_changes(self->db);
+	return TRUE;
+}
+
+static gboolean
+relay_store_sqlite_block_subscription_write(RelayStoreSqlite *self,
+					    const RelayBlockSubscription *subscription,
+					    GPtrArray *entries,
+					    GError **error)
+{
+	g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(
+		self,
+		"INSERT OR REPLACE INTO block_subscriptions (network, url, mode, etag, created_at, "
+		"checked_at, fetched_at, last_error, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+		"?8, "
+		"?9)",
+		error);
+
+	if (stmt == NULL)
+		return FALSE;
+	bind_text(stmt, 1, subscription->network);
+	bind_text(stmt, 2, subscription->url);
+	sqlite3_bind_int(stmt, 3, subscription->mode);
+	bind_text(stmt, 4, subscription->etag);
+	sqlite3_bind_int64(stmt, 5, subscription->created_at_us);
+	sqlite3_bind_int64(stmt, 6, subscription->checked_at_us);
+	sqlite3_bind_int64(stmt, 7, subscription->fetched_at_us);
+	bind_text(stmt, 8, subscription->last_error);
+	sqlite3_bind_int64(stmt, 9, subscription->count);
+	if (!relay_store_sqlite_step_done(self, stmt, error))
+		return FALSE;
+	if (entries == NULL)
+		return TRUE;
+	if (!relay_store_sqlite_subscription_rows(
+		    self,
+		    "DELETE FROM block_subscription_entries WHERE network = ?1 AND url = ?2",
+		    subscription->network,
+		    subscription->url,
+		    NULL,
+		    error))
+		return FALSE;
+	for (guint i = 0; i < entries->len; i++) {
+		const RelayDomainPolicy *entry = g_ptr_array_index(entries, i);
+		g_autoptr(RelaySqliteStmt) insert = relay_store_sqlite_prepare(
+			self,
+			"INSERT OR REPLACE INTO block_subscription_entries (network, url, domain, "
+			"reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+			error);
+		if (insert == NULL)
+			return FALSE;
+		bind_text(insert, 1, subscription->network);
+		bind_text(insert, 2, subscription->url);
+		bind_text(insert, 3, entry->domain);
+		bind_text(insert, 4, entry->reason);
+		sqlite3_bind_int64(insert, 5, entry->created_at_us);
+		if (!relay_store_sqlite_step_done(self, insert, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+relay_store_sqlite_block_subscription_put(RelayStore *store,
+					  const RelayBlockSubscription *subscription,
+					  GPtrArray *entries,
+					  GCancellable *cancellable,
+					  GError **error)
+{
+	RelayStoreSqlite *self = RELAY_STORE_SQLITE(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+
+	if (subscription == NULL || subscription->network == NULL || subscription->url == NULL) {
+		g_set_error_literal(error,
+				    RELAY_STORE_ERROR,
+				    RELAY_STORE_ERROR_INVALID,
+				    "a block list subscription needs a network and a URL");
+		return FALSE;
+	}
+	if (!relay_store_sqlite_begin(self, error))
+		return FALSE;
+	if (!relay_store_sqlite_block_subscription_write(self, subscription, entries, error) ||
+	    !relay_store_sqlite_commit(self, error)) {
+		relay_store_sqlite_rollback(self);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+relay_store_sqlite_block_subscription_remove(RelayStore *store,
+					     const gchar *network,
+					     const gchar *url,
+					     GCancellable *cancellable,
+					     GError **error)
+{
+	RelayStoreSqlite *self = RELAY_STORE_SQLITE(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	gint changes = 0;
+
+	if (!relay_store_sqlite_begin(self, error))
+		return FALSE;
+	if (!relay_store_sqlite_subscription_rows(
+		    self,
+		    "DELETE FROM block_subscriptions WHERE network = ?1 AND url = ?2",
+		    network,
+		    url,
+		    &changes,
+		    error) ||
+	    !relay_store_sqlite_subscription_rows(
+		    self,
+		    "DELETE FROM block_subscription_entries WHERE network = ?1 AND url = ?2",
+		    network,
+		    url,
+		    NULL,
+		    error) ||
+	    !relay_store_sqlite_commit(self, error)) {
+		relay_store_sqlite_rollback(self);
+		return FALSE;
+	}
+	if (changes == 0)
+		return relay_store_sqlite_not_found(error, "block list subscription", url);
+	return TRUE;
+}
+
+static RelayBlockSubscription *
+block_subscription_from_row(sqlite3_stmt *stmt)
+{
+	RelayBlockSubscription *subscription = g_new0(RelayBlockSubscription, 1);
+	subscription->network = column_text(stmt, 0);
+	subscription->url = column_text(stmt, 1);
+	subscription->mode = sqlite3_column_int(stmt, 2);
+	subscription->etag = column_text(stmt, 3);
+	subscription->created_at_us = sqlite3_column_int64(stmt, 4);
+	subscription->checked_at_us = sqlite3_column_int64(stmt, 5);
+	subscription->fetched_at_us = sqlite3_column_int64(stmt, 6);
+	subscription->last_error = column_text(stmt, 7);
+	subscription->count = sqlite3_column_int64(stmt, 8);
+	return subscription;
+}
+
+static GPtrArray *
+relay_store_sqlite_block_subscription_list(RelayStore *store,
+					   GCancellable *cancellable,
+					   GError **error)
+{
+	RelayStoreSqlite *self = RELAY_STORE_SQLITE(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(
+		self,
+		"SELECT network, url, mode, etag, created_at, checked_at, fetched_at, last_error, "
+		"count FROM block_subscriptions ORDER BY network, url",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	return relay_store_sqlite_collect(self,
+					  stmt,
+					  (gpointer)block_subscription_from_row,
+					  (GDestroyNotify)relay_block_subscription_free,
+					  error);
+}
+
+static RelayDomainPolicy *
+block_subscription_entry_from_row(sqlite3_stmt *stmt)
+{
+	RelayDomainPolicy *entry = g_new0(RelayDomainPolicy, 1);
+	entry->network = column_text(stmt, 0);
+	entry->subscription = column_text(stmt, 1);
+	entry->domain = column_text(stmt, 2);
+	entry->reason = column_text(stmt, 3);
+	entry->created_at_us = sqlite3_column_int64(stmt, 4);
+	entry->kind = RELAY_POLICY_KIND_BLOCK;
+	return entry;
+}
+
+static GPtrArray *
+relay_store_sqlite_block_subscription_entries(RelayStore *store,
+					      const gchar *network,
+					      GCancellable *cancellable,
+					      GError **error)
+{
+	RelayStoreSqlite *self = RELAY_STORE_SQLITE(store);
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	g_autoptr(RelaySqliteStmt) stmt = relay_store_sqlite_prepare(
+		self,
+		"SELECT network, url, domain, reason, created_at FROM block_subscription_entries "
+		"WHERE ?1 IS NULL OR network = ?1 ORDER BY network, url, domain",
+		error);
+	if (stmt == NULL)
+		return NULL;
+	bind_text(stmt, 1, network);
+	return relay_store_sqlite_collect(self,
+					  stmt,
+					  (gpointer)block_subscription_entry_from_row,
 					  (GDestroyNotify)relay_domain_policy_free,
 					  error);
 }
@@ -1793,6 +2099,10 @@ relay_store_sqlite_class_init(RelayStoreSqliteClass *klass)
 	store_class->policy_put = relay_store_sqlite_policy_put;
 	store_class->policy_remove = relay_store_sqlite_policy_remove;
 	store_class->policy_list = relay_store_sqlite_policy_list;
+	store_class->block_subscription_put = relay_store_sqlite_block_subscription_put;
+	store_class->block_subscription_remove = relay_store_sqlite_block_subscription_remove;
+	store_class->block_subscription_list = relay_store_sqlite_block_subscription_list;
+	store_class->block_subscription_entries = relay_store_sqlite_block_subscription_entries;
 	store_class->actor_put = relay_store_sqlite_actor_put;
 	store_class->actor_get = relay_store_sqlite_actor_get;
 	store_class->key_put = relay_store_sqlite_key_put;

@@ -496,6 +496,76 @@ relay_store_policy_list(RelayStore *self, GCancellable *cancellable, GError **er
 	return RELAY_STORE_GET_CLASS(self)->policy_list(self, cancellable, error);
 }
 
+/**
+ * relay_store_block_subscription_put:
+ * @subscription: the subscription, with what its last fetch found
+ * @entries: (nullable) (element-type RelayDomainPolicy): the list the fetch read (domain and
+ *	reason of each entry); %NULL keeps the list stored
+ *
+ * Inserts the subscription, or replaces the one with the same network and URL; with @entries,
+ * replaces its list too, in one transaction.
+ */
+gboolean
+relay_store_block_subscription_put(RelayStore *self,
+				   const RelayBlockSubscription *subscription,
+				   GPtrArray *entries,
+				   GCancellable *cancellable,
+				   GError **error)
+{
+	RELAY_STORE_VFUNC_CHECK(self, block_subscription_put, error, FALSE);
+	return RELAY_STORE_GET_CLASS(self)->block_subscription_put(
+		self, subscription, entries, cancellable, error);
+}
+
+/**
+ * relay_store_block_subscription_remove:
+ *
+ * Removes the subscription and its list (not the blocks it made: the caller lifts those).
+ * Fails with %RELAY_STORE_ERROR_NOT_FOUND when there was no such subscription.
+ */
+gboolean
+relay_store_block_subscription_remove(RelayStore *self,
+				      const gchar *network,
+				      const gchar *url,
+				      GCancellable *cancellable,
+				      GError **error)
+{
+	RELAY_STORE_VFUNC_CHECK(self, block_subscription_remove, error, FALSE);
+	return RELAY_STORE_GET_CLASS(self)->block_subscription_remove(
+		self, network, url, cancellable, error);
+}
+
+/**
+ * relay_store_block_subscription_list:
+ *
+ * Returns: (transfer container) (element-type RelayBlockSubscription): every subscription, by
+ *	network and URL
+ */
+GPtrArray *
+relay_store_block_subscription_list(RelayStore *self, GCancellable *cancellable, GError **error)
+{
+	RELAY_STORE_VFUNC_CHECK(self, block_subscription_list, error, NULL);
+	return RELAY_STORE_GET_CLASS(self)->block_subscription_list(self, cancellable, error);
+}
+
+/**
+ * relay_store_block_subscription_entries:
+ * @network: (nullable): one network's subscriptions, or %NULL for all
+ *
+ * Returns: (transfer container) (element-type RelayDomainPolicy): the lists kept, as blocks of
+ *	the subscribing network with the list's URL as @subscription, by network, URL and domain
+ */
+GPtrArray *
+relay_store_block_subscription_entries(RelayStore *self,
+				       const gchar *network,
+				       GCancellable *cancellable,
+				       GError **error)
+{
+	RELAY_STORE_VFUNC_CHECK(self, block_subscription_entries, error, NULL);
+	return RELAY_STORE_GET_CLASS(self)->block_subscription_entries(
+		self, network, cancellable, error);
+}
+
 gboolean
 relay_store_actor_put(RelayStore *self,
 		      const RelayCachedActor *actor,

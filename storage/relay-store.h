@@ -85,6 +85,25 @@ struct _RelayStoreClass {
 				  GError **error);
 	GPtrArray *(*policy_list)(RelayStore *self, GCancellable *cancellable, GError **error);
 
+	/* block list subscriptions (schema 3) */
+	gboolean (*block_subscription_put)(RelayStore *self,
+					   const RelayBlockSubscription *subscription,
+					   GPtrArray *entries,
+					   GCancellable *cancellable,
+					   GError **error);
+	gboolean (*block_subscription_remove)(RelayStore *self,
+					      const gchar *network,
+					      const gchar *url,
+					      GCancellable *cancellable,
+					      GError **error);
+	GPtrArray *(*block_subscription_list)(RelayStore *self,
+					      GCancellable *cancellable,
+					      GError **error);
+	GPtrArray *(*block_subscription_entries)(RelayStore *self,
+						 const gchar *network,
+						 GCancellable *cancellable,
+						 GError **error);
+
 	gboolean (*actor_put)(RelayStore *self,
 			      const RelayCachedActor *actor,
 			      GCancellable *cancellable,
@@ -290,6 +309,27 @@ GPtrArray *
 relay_store_policy_list(RelayStore *self,
 			GCancellable *cancellable,
 			GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+relay_store_block_subscription_put(RelayStore *self,
+				   const RelayBlockSubscription *subscription,
+				   GPtrArray *entries,
+				   GCancellable *cancellable,
+				   GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean
+relay_store_block_subscription_remove(RelayStore *self,
+				      const gchar *network,
+				      const gchar *url,
+				      GCancellable *cancellable,
+				      GError **error) G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray *
+relay_store_block_subscription_list(RelayStore *self,
+				    GCancellable *cancellable,
+				    GError **error) G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray *
+relay_store_block_subscription_entries(RelayStore *self,
+				       const gchar *network,
+				       GCancellable *cancellable,
+				       GError **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean
 relay_store_actor_put(RelayStore *self,
 		      const RelayCachedActor *actor,

@@ -22,6 +22,7 @@
 #include <gio/gunixsocketaddress.h>
 
 #include "relay-test-instance.h"
+#include "relay-test-node.h"
 #include "relay-test-utils.h"
 
 #define PUBLIC	   "https://www.w3.org/ns/activitystreams#Public"
@@ -30,108 +31,14 @@
 #define CSV_HEADER "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
 
 typedef struct {
-	gchar *dir;
-	gchar *config_path;
+	RelayTestNode *node; /* on 127.0.0.1 */
 	gchar *socket_path;
-	guint16 port;
-	gchar *origin;
-	gchar *inbox;
 	gchar *actor;
-	GSubprocess *relay;
-	GDataInputStream *relay_stderr;
-	GString *relay_log;
-	gboolean relay_stderr_closed;
-	gboolean relay_exited;
 	RelayTestInstance *a; /* Mastodon-style */
 	RelayTestInstance *b; /* LitePub-style */
 	RelayTestInstance *c; /* Mastodon-style */
 	RelayTestInstance *d;
 } AdminFixture;
-
-/* the relay process, its log kept */
-
-static void
-relay_stderr_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	AdminFixture *fixture = user_data;
-	g_autofree gchar *line = NULL;
-
-	line = g_data_input_stream_read_line_finish_utf8(
-		G_DATA_INPUT_STREAM(source), res, NULL, NULL);
-	if (line == NULL) {
-		fixture->relay_stderr_closed = TRUE;
-		return;
-	}
-	if (g_test_verbose())
-		g_printerr("  relay| %s\n", line);
-	g_string_append_printf(fixture->relay_log, "%s\n", line);
-	g_data_input_stream_read_line_async(
-		fixture->relay_stderr, G_PRIORITY_DEFAULT, NULL, relay_stderr_read_cb, fixture);
-}
-
-static void
-relay_exited_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	AdminFixture *fixture = user_data;
-	g_subprocess_wait_finish(G_SUBPROCESS(source), res, NULL);
-	fixture->relay_exited = TRUE;
-}
-
-static gboolean
-relay_answers(gpointer user_data)
-{
-	AdminFixture *fixture = user_data;
-	g_autoptr(SoupSession) session = soup_session_new_with_options("timeout", 1, NULL);
-	g_autofree gchar *url = g_strdup_printf("%s/healthz", fixture->origin);
-	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
-	g_autoptr(GBytes) body = NULL;
-
-	if (fixture->relay_exited)
-		return TRUE;
-	body = soup_session_send_and_read(session, msg, NULL, NULL);
-	return body != NULL && soup_message_get_status(msg) == 200;
-}
-
-static void
-fixture_start_relay(AdminFixture *fixture)
-{
-	g_autoptr(GError) error = NULL;
-	const gchar *argv[] = {
-		g_getenv("RELAY_BINARY"), "serve", "-c", fixture->config_path, "--verbose", NULL};
-
-	fixture->relay_exited = FALSE;
-	fixture->relay_stderr_closed = FALSE;
-	fixture->relay = relay_test_spawn(G_SUBPROCESS_FLAGS_STDERR_PIPE, argv, &error);
-	g_assert_no_error(error);
-	fixture->relay_stderr =
-		g_data_input_stream_new(g_subprocess_get_stderr_pipe(fixture->relay));
-	g_data_input_stream_read_line_async(
-		fixture->relay_stderr, G_PRIORITY_DEFAULT, NULL, relay_stderr_read_cb, fixture);
-	g_subprocess_wait_async(fixture->relay, NULL, relay_exited_cb, fixture);
-	g_assert_true(relay_test_wait_until(NULL, relay_answers, fixture, WAIT_MS));
-	if (fixture->relay_exited)
-		g_error("the relay did not start:\n%s", fixture->relay_log->str);
-}
-
-static gboolean
-relay_gone(gpointer user_data)
-{
-	AdminFixture *fixture = user_data;
-	return fixture->relay_exited && fixture->relay_stderr_closed;
-}
-
-static void
-fixture_stop_relay(AdminFixture *fixture)
-{
-	if (fixture->relay == NULL)
-		return;
-	g_subprocess_send_signal(fixture->relay, SIGTERM);
-	g_assert_true(relay_test_wait_until(NULL, relay_gone, fixture, WAIT_MS));
-	g_assert_true(g_subprocess_get_if_exited(fixture->relay));
-	g_assert_cmpint(g_subprocess_get_exit_status(fixture->relay), ==, 0);
-	g_clear_object(&fixture->relay_stderr);
-	g_clear_object(&fixture->relay);
-}
 
 static gchar *
 config_text(guint16 port, const gchar *socket, const gchar *extra)
@@ -153,170 +60,44 @@ fixture_setup(AdminFixture *fixture, gconstpointer user_data)
 {
 	const gchar *extra = user_data;
 	gboolean start = extra == NULL || extra[0] != '!';
-	g_autofree gchar *text = NULL;
-	g_autoptr(GError) error = NULL;
 
-	fixture->dir = relay_test_mkdtemp();
-	fixture->config_path = g_build_filename(fixture->dir, "relay.conf", NULL);
-	fixture->socket_path = g_build_filename(fixture->dir, "admin.sock", NULL);
-	fixture->port = relay_test_free_port();
-	fixture->origin = g_strdup_printf("http://127.0.0.1:%u", fixture->port);
-	fixture->inbox = g_strdup_printf("%s/inbox", fixture->origin);
-	fixture->actor = g_strdup_printf("%s/actor", fixture->origin);
-	fixture->relay_log = g_string_new(NULL);
-	text = config_text(fixture->port, "admin.sock", start ? extra : extra + 1);
-	g_file_set_contents(fixture->config_path, text, -1, &error);
-	g_assert_no_error(error);
+	fixture->node = relay_test_node_new("127.0.0.1", start ? extra : extra + 1);
+	fixture->socket_path = g_build_filename(fixture->node->dir, "admin.sock", NULL);
+	fixture->actor = g_strdup_printf("%s/actor", fixture->node->origin);
 	fixture->a = relay_test_instance_new("127.0.0.2");
 	fixture->b = relay_test_instance_new("127.0.0.3");
 	fixture->c = relay_test_instance_new("127.0.0.4");
 	fixture->d = relay_test_instance_new("127.0.0.5");
 	if (start)
-		fixture_start_relay(fixture);
+		relay_test_node_start(fixture->node);
 }
 
 static void
 fixture_teardown(AdminFixture *fixture, gconstpointer user_data)
 {
-	fixture_stop_relay(fixture);
+	g_clear_pointer(&fixture->node, relay_test_node_free);
 	g_clear_pointer(&fixture->a, relay_test_instance_free);
 	g_clear_pointer(&fixture->b, relay_test_instance_free);
 	g_clear_pointer(&fixture->c, relay_test_instance_free);
 	g_clear_pointer(&fixture->d, relay_test_instance_free);
-	relay_test_rmdir(fixture->dir);
-	g_free(fixture->dir);
-	g_free(fixture->config_path);
 	g_free(fixture->socket_path);
-	g_free(fixture->origin);
-	g_free(fixture->inbox);
 	g_free(fixture->actor);
-	g_string_free(fixture->relay_log, TRUE);
 }
 
 /* running the `relay` command */
 
-typedef struct {
-	gint status;
-	gchar *out;
-	gchar *err;
-	gboolean done;
-} Cli;
-
-static void
-cli_free(Cli *cli)
-{
-	g_free(cli->out);
-	g_free(cli->err);
-	g_free(cli);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(Cli, cli_free)
-
-static void
-cli_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	Cli *cli = user_data;
-	g_autoptr(GError) error = NULL;
-
-	g_subprocess_communicate_utf8_finish(
-		G_SUBPROCESS(source), res, &cli->out, &cli->err, &error);
-	g_assert_no_error(error);
-	cli->status = g_subprocess_get_exit_status(G_SUBPROCESS(source));
-	cli->done = TRUE;
-}
-
-static gboolean
-cli_finished(gpointer user_data)
-{
-	return ((Cli *)user_data)->done;
-}
-
-/* runs `relay ARGS...` with @input on its standard input; the main loop runs meanwhile, so the
- * fake instances answer the relay */
-static Cli *
-cli_run_argv(const gchar *input, GPtrArray *args)
-{
-	Cli *cli = g_new0(Cli, 1);
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	g_autoptr(GSubprocess) process = NULL;
-	g_autoptr(GError) error = NULL;
-
-	g_ptr_array_add(argv, (gpointer)g_getenv("RELAY_BINARY"));
-	for (guint i = 0; i < args->len; i++)
-		g_ptr_array_add(argv, g_ptr_array_index(args, i));
-	g_ptr_array_add(argv, NULL);
-	process = relay_test_spawn(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-					   G_SUBPROCESS_FLAGS_STDERR_PIPE,
-				   (const gchar *const *)argv->pdata,
-				   &error);
-	g_assert_no_error(error);
-	g_subprocess_communicate_utf8_async(
-		process, input != NULL ? input : "", NULL, cli_done_cb, cli);
-	g_assert_true(relay_test_wait_until(NULL, cli_finished, cli, 60000));
-	if (g_test_verbose())
-		g_printerr("  $ relay %s → %d\n%s%s",
-			   (const gchar *)g_ptr_array_index(args, 0),
-			   cli->status,
-			   cli->out,
-			   cli->err);
-	return cli;
-}
-
 /* `relay ARGS... -c CONFIG` */
-static Cli *
-cli(AdminFixture *fixture, const gchar *first, ...)
-{
-	g_autoptr(GPtrArray) args = g_ptr_array_new();
-	va_list ap;
-
-	va_start(ap, first);
-	for (const gchar *arg = first; arg != NULL; arg = va_arg(ap, const gchar *))
-		g_ptr_array_add(args, (gpointer)arg);
-	va_end(ap);
-	g_ptr_array_add(args, (gpointer) "-c");
-	g_ptr_array_add(args, fixture->config_path);
-	return cli_run_argv(NULL, args);
-}
+#define cli(fixture, ...) relay_test_node_cli((fixture)->node, __VA_ARGS__)
 
 static void
-assert_contains(const gchar *haystack, const gchar *needle)
-{
-	if (strstr(haystack, needle) == NULL)
-		g_error("expected '%s' in:\n%s", needle, haystack);
-}
-
-static void
-assert_ok(Cli *result)
-{
-	if (result->status != 0)
-		g_error("relay exited with %d: %s%s", result->status, result->out, result->err);
-}
-
-static void
-assert_refused(Cli *result, const gchar *message)
+assert_refused(RelayTestCli *result, const gchar *message)
 {
 	if (result->status != 1)
 		g_error("relay exited with %d, not 1: %s%s",
 			result->status,
 			result->out,
 			result->err);
-	assert_contains(result->err, message);
-}
-
-/* the data of a --json answer */
-static JsonNode *
-json_data(Cli *result)
-{
-	g_autoptr(JsonParser) parser = json_parser_new();
-	g_autoptr(GError) error = NULL;
-	JsonObject *root;
-
-	assert_ok(result);
-	json_parser_load_from_data(parser, result->out, -1, &error);
-	g_assert_no_error(error);
-	root = json_node_get_object(json_parser_get_root(parser));
-	g_assert_true(json_object_get_boolean_member(root, "ok"));
-	return json_node_copy(json_object_get_member(root, "data"));
+	relay_test_assert_contains(result->err, message);
 }
 
 static const gchar *
@@ -329,8 +110,8 @@ string_member(JsonNode *node, const gchar *member)
 static JsonArray *
 members_show(AdminFixture *fixture, const gchar *domain)
 {
-	g_autoptr(Cli) result = cli(fixture, "members", "show", domain, "--json", NULL);
-	g_autoptr(JsonNode) data = json_data(result);
+	g_autoptr(RelayTestCli) result = cli(fixture, "members", "show", domain, "--json", NULL);
+	g_autoptr(JsonNode) data = relay_test_cli_data(result);
 	return json_array_ref(json_node_get_array(data));
 }
 
@@ -340,25 +121,12 @@ member_field(JsonArray *members, guint index, const gchar *field)
 	return json_object_get_string_member(json_array_get_object_element(members, index), field);
 }
 
-typedef struct {
-	AdminFixture *fixture;
-	const gchar *needle;
-} LogWait;
-
-static gboolean
-log_has(gpointer user_data)
-{
-	LogWait *wait = user_data;
-	return strstr(wait->fixture->relay_log->str, wait->needle) != NULL;
-}
-
 /* waits until the relay's log has @needle: it is read as it comes */
 static void
 assert_logged(AdminFixture *fixture, const gchar *needle)
 {
-	LogWait wait = {fixture, needle};
-	if (!relay_test_wait_until(NULL, log_has, &wait, WAIT_MS))
-		g_error("expected '%s' in the relay's log:\n%s", needle, fixture->relay_log->str);
+	if (!relay_test_node_wait_log(fixture->node, needle, WAIT_MS))
+		g_error("expected '%s' in the relay's log:\n%s", needle, fixture->node->log->str);
 }
 
 /* the audit line of a change by us */
@@ -381,62 +149,18 @@ instance_domain(RelayTestInstance *instance)
 	return g_strndup(host, (gsize)(strrchr(host, ':') - host));
 }
 
-static gchar *
-follow_json(RelayTestInstance *instance, const gchar *object, gchar **out_id)
-{
-	g_autofree gchar *uuid = g_uuid_string_random();
-	g_autofree gchar *id = g_strdup_printf(
-		"%s/activities/follow-relay/%s", relay_test_instance_get_origin(instance), uuid);
-	g_autofree gchar *actor = relay_test_instance_url(instance, "/actor");
-	gchar *json = g_strdup_printf("{\"@context\":\"https://www.w3.org/ns/activitystreams\","
-				      "\"id\":\"%s\",\"type\":\"Follow\",\"actor\":\"%s\","
-				      "\"object\":\"%s\"}",
-				      id,
-				      actor,
-				      object);
-	if (out_id != NULL)
-		*out_id = g_steal_pointer(&id);
-	return json;
-}
-
-/* a public note by /users/alice, LD-signed (forwarded as is) when @signed_ld */
-static gchar *
-create_json(RelayTestInstance *instance, const gchar *text, gboolean signed_ld)
-{
-	g_autofree gchar *uuid = g_uuid_string_random();
-	g_autofree gchar *actor = relay_test_instance_url(instance, "/users/alice");
-	g_autofree gchar *note =
-		g_strdup_printf("%s/statuses/%s", relay_test_instance_get_origin(instance), uuid);
-	return g_strdup_printf(
-		"{\"@context\":[\"https://www.w3.org/ns/activitystreams\"],"
-		"\"id\":\"%s/activity\",\"type\":\"Create\",\"actor\":\"%s\",\"to\":[\"%s\"],"
-		"\"object\":{\"id\":\"%s\",\"type\":\"Note\",\"attributedTo\":\"%s\","
-		"\"content\":\"<p>%s</p>\",\"to\":[\"%s\"]}%s}",
-		note,
-		actor,
-		PUBLIC,
-		note,
-		actor,
-		text,
-		PUBLIC,
-		!signed_ld ? ""
-			   : ",\"signature\":{\"type\":\"RsaSignature2017\",\"creator\":\"x#main-"
-			     "key\","
-			     "\"created\":\"2026-11-25T10:00:00Z\",\"signatureValue\":\"AAAA\"}");
-}
-
 static guint
 follow(AdminFixture *fixture, RelayTestInstance *instance, const gchar *object, gchar **out_id)
 {
-	g_autofree gchar *body = follow_json(instance, object, out_id);
-	return relay_test_instance_post(instance, fixture->inbox, "/actor", body, NULL);
+	g_autofree gchar *body = relay_test_instance_follow_json(instance, object, out_id);
+	return relay_test_instance_post(instance, fixture->node->inbox, "/actor", body, NULL);
 }
 
 static guint
 post_note(AdminFixture *fixture, RelayTestInstance *instance, const gchar *text, gboolean signed_ld)
 {
-	g_autofree gchar *body = create_json(instance, text, signed_ld);
-	return relay_test_instance_post(instance, fixture->inbox, "/users/alice", body, NULL);
+	g_autofree gchar *body = relay_test_instance_note_json(instance, text, signed_ld);
+	return relay_test_instance_post(instance, fixture->node->inbox, "/users/alice", body, NULL);
 }
 
 static void
@@ -466,9 +190,9 @@ delivered_object(RelayTestInstance *instance, const gchar *type, guint index)
 static void
 test_socket_and_status(AdminFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(Cli) status = NULL;
-	g_autoptr(Cli) json = NULL;
-	g_autoptr(Cli) stopped = NULL;
+	g_autoptr(RelayTestCli) status = NULL;
+	g_autoptr(RelayTestCli) json = NULL;
+	g_autoptr(RelayTestCli) stopped = NULL;
 	g_autoptr(JsonNode) data = NULL;
 	g_autofree gchar *not_running = NULL;
 	JsonArray *networks;
@@ -480,16 +204,17 @@ test_socket_and_status(AdminFixture *fixture, gconstpointer user_data)
 	assert_logged(fixture, "admin commands on");
 
 	status = cli(fixture, "status", NULL);
-	assert_ok(status);
-	assert_contains(status->out, "relay " PACKAGE_VERSION " at http://127.0.0.1:");
-	assert_contains(status->out, "NETWORK  JOIN  ACCEPTED  PENDING  REJECTED  INBOX");
-	assert_contains(status->out, "queue: 0 deliveries pending");
-	assert_contains(status->out, "deliveries in the last hour: 0 done");
+	relay_test_cli_assert_ok(status);
+	relay_test_assert_contains(status->out, "relay " PACKAGE_VERSION " at http://127.0.0.1:");
+	relay_test_assert_contains(status->out,
+				   "NETWORK  JOIN  ACCEPTED  PENDING  REJECTED  INBOX");
+	relay_test_assert_contains(status->out, "queue: 0 deliveries pending");
+	relay_test_assert_contains(status->out, "deliveries in the last hour: 0 done");
 
 	json = cli(fixture, "status", "--json", NULL);
-	data = json_data(json);
+	data = relay_test_cli_data(json);
 	g_assert_cmpstr(string_member(data, "version"), ==, PACKAGE_VERSION);
-	g_assert_cmpstr(string_member(data, "public_url"), ==, fixture->origin);
+	g_assert_cmpstr(string_member(data, "public_url"), ==, fixture->node->origin);
 	g_assert_cmpint(json_object_get_int_member(json_node_get_object(data), "uptime_s"), >=, 0);
 	networks = json_object_get_array_member(json_node_get_object(data), "networks");
 	g_assert_cmpuint(json_array_get_length(networks), ==, 1);
@@ -499,15 +224,15 @@ test_socket_and_status(AdminFixture *fixture, gconstpointer user_data)
 		"relay");
 
 	/* a clean stop removes the socket; the command then says the node is not running */
-	fixture_stop_relay(fixture);
+	relay_test_node_stop(fixture->node);
 	g_assert_false(g_file_test(fixture->socket_path, G_FILE_TEST_EXISTS));
 	stopped = cli(fixture, "status", NULL);
 	g_assert_cmpint(stopped->status, ==, 3);
 	not_running = g_strdup_printf(
 		"relay: the node is not running: nothing listens on %s (from %s [admin] socket)",
 		fixture->socket_path,
-		fixture->config_path);
-	assert_contains(stopped->err, not_running);
+		fixture->node->config_path);
+	relay_test_assert_contains(stopped->err, not_running);
 	g_assert_cmpstr(stopped->out, ==, "");
 }
 
@@ -518,14 +243,14 @@ assert_serve_refused(const gchar *dir, const gchar *text, const gchar *expected)
 	g_autofree gchar *path = g_build_filename(dir, "refused.conf", NULL);
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Cli) result = NULL;
+	g_autoptr(RelayTestCli) result = NULL;
 
 	g_file_set_contents(path, text, -1, &error);
 	g_assert_no_error(error);
 	g_ptr_array_add(args, (gpointer) "serve");
 	g_ptr_array_add(args, (gpointer) "-c");
 	g_ptr_array_add(args, path);
-	result = cli_run_argv(NULL, args);
+	result = relay_test_cli_run(NULL, args);
 	if (result->status != 1 || strstr(result->err, expected) == NULL)
 		g_error("relay serve exited with %d, expected 1 and '%s':\n%s",
 			result->status,
@@ -537,11 +262,12 @@ assert_serve_refused(const gchar *dir, const gchar *text, const gchar *expected)
 static void
 test_unsafe_paths(AdminFixture *fixture, gconstpointer user_data)
 {
-	g_autofree gchar *open_dir = g_build_filename(fixture->dir, "open", NULL);
+	g_autofree gchar *open_dir = g_build_filename(fixture->node->dir, "open", NULL);
 	g_autofree gchar *open_socket = g_build_filename(open_dir, "admin.sock", NULL);
-	g_autofree gchar *file_socket = g_build_filename(fixture->dir, "file.sock", NULL);
-	g_autofree gchar *missing = g_build_filename(fixture->dir, "nowhere", "admin.sock", NULL);
-	g_autofree gchar *stale_socket = g_build_filename(fixture->dir, "stale.sock", NULL);
+	g_autofree gchar *file_socket = g_build_filename(fixture->node->dir, "file.sock", NULL);
+	g_autofree gchar *missing =
+		g_build_filename(fixture->node->dir, "nowhere", "admin.sock", NULL);
+	g_autofree gchar *stale_socket = g_build_filename(fixture->node->dir, "stale.sock", NULL);
 	g_autofree gchar *text = NULL;
 	g_autofree gchar *expected = NULL;
 	g_autofree gchar *second_dir = NULL;
@@ -549,7 +275,7 @@ test_unsafe_paths(AdminFixture *fixture, gconstpointer user_data)
 	g_autoptr(GSocket) stale = NULL;
 	g_autoptr(GSocketAddress) address = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Cli) status = NULL;
+	g_autoptr(RelayTestCli) status = NULL;
 
 	/* a directory others may write to */
 	g_assert_cmpint(g_mkdir(open_dir, 0700), ==, 0);
@@ -557,7 +283,7 @@ test_unsafe_paths(AdminFixture *fixture, gconstpointer user_data)
 	text = config_text(relay_test_free_port(), open_socket, NULL);
 	expected = g_strdup_printf(
 		"admin socket %s: directory %s is writable by other users", open_socket, open_dir);
-	assert_serve_refused(fixture->dir, text, expected);
+	assert_serve_refused(fixture->node->dir, text, expected);
 	g_clear_pointer(&text, g_free);
 	g_clear_pointer(&expected, g_free);
 
@@ -567,7 +293,7 @@ test_unsafe_paths(AdminFixture *fixture, gconstpointer user_data)
 	text = config_text(relay_test_free_port(), "file.sock", NULL);
 	expected = g_strdup_printf("admin socket %s: the path exists and is not a socket",
 				   file_socket);
-	assert_serve_refused(fixture->dir, text, expected);
+	assert_serve_refused(fixture->node->dir, text, expected);
 	g_file_get_contents(file_socket, &contents, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(contents, ==, "precious");
@@ -576,11 +302,11 @@ test_unsafe_paths(AdminFixture *fixture, gconstpointer user_data)
 
 	/* a directory that does not exist */
 	text = config_text(relay_test_free_port(), missing, NULL);
-	assert_serve_refused(fixture->dir, text, "nowhere: does not exist");
+	assert_serve_refused(fixture->node->dir, text, "nowhere: does not exist");
 	g_clear_pointer(&text, g_free);
 
 	/* the live socket of another node: refused, and that node still answers */
-	fixture_start_relay(fixture);
+	relay_test_node_start(fixture->node);
 	second_dir = relay_test_mkdtemp();
 	text = config_text(relay_test_free_port(), fixture->socket_path, NULL);
 	expected = g_strdup_printf(
@@ -589,11 +315,11 @@ test_unsafe_paths(AdminFixture *fixture, gconstpointer user_data)
 	assert_serve_refused(second_dir, text, expected);
 	relay_test_rmdir(second_dir);
 	status = cli(fixture, "status", NULL);
-	assert_ok(status);
-	fixture_stop_relay(fixture);
+	relay_test_cli_assert_ok(status);
+	relay_test_node_stop(fixture->node);
 	g_clear_pointer(&text, g_free);
 	g_clear_pointer(&expected, g_free);
-	g_clear_pointer(&status, cli_free);
+	g_clear_pointer(&status, relay_test_cli_free);
 
 	/* a stale socket, left by a node that was killed: replaced */
 	stale = g_socket_new(
@@ -604,31 +330,31 @@ test_unsafe_paths(AdminFixture *fixture, gconstpointer user_data)
 	g_assert_no_error(error);
 	g_socket_close(stale, NULL);
 	g_assert_true(g_file_test(stale_socket, G_FILE_TEST_EXISTS));
-	text = config_text(fixture->port, "stale.sock", NULL);
-	g_file_set_contents(fixture->config_path, text, -1, &error);
+	text = config_text(fixture->node->port, "stale.sock", NULL);
+	g_file_set_contents(fixture->node->config_path, text, -1, &error);
 	g_assert_no_error(error);
-	fixture_start_relay(fixture);
+	relay_test_node_start(fixture->node);
 	assert_logged(fixture, "removed a stale socket");
 	status = cli(fixture, "status", NULL);
-	assert_ok(status);
+	relay_test_cli_assert_ok(status);
 }
 
 /* the socket can be turned off; the commands then say so */
 static void
 test_disabled(AdminFixture *fixture, gconstpointer user_data)
 {
-	g_autofree gchar *text = config_text(fixture->port, "", NULL);
+	g_autofree gchar *text = config_text(fixture->node->port, "", NULL);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Cli) status = NULL;
+	g_autoptr(RelayTestCli) status = NULL;
 
-	g_file_set_contents(fixture->config_path, text, -1, &error);
+	g_file_set_contents(fixture->node->config_path, text, -1, &error);
 	g_assert_no_error(error);
-	fixture_start_relay(fixture);
+	relay_test_node_start(fixture->node);
 	assert_logged(fixture, "admin commands are off");
 	g_assert_false(g_file_test(fixture->socket_path, G_FILE_TEST_EXISTS));
 	status = cli(fixture, "status", NULL);
 	g_assert_cmpint(status->status, ==, 3);
-	assert_contains(status->err, "the admin commands are off");
+	relay_test_assert_contains(status->err, "the admin commands are off");
 }
 
 /* join = approval: approve sends the Accept of the member's own Follow, and for LitePub the
@@ -643,32 +369,32 @@ test_approve(AdminFixture *fixture, gconstpointer user_data)
 	g_autofree gchar *a_follow_id = NULL;
 	g_autofree gchar *b_follow_id = NULL;
 	g_autofree gchar *audit = NULL;
-	g_autoptr(Cli) pending = NULL;
-	g_autoptr(Cli) pending_json = NULL;
-	g_autoptr(Cli) approve_a = NULL;
-	g_autoptr(Cli) approve_b = NULL;
-	g_autoptr(Cli) again = NULL;
-	g_autoptr(Cli) unknown = NULL;
-	g_autoptr(Cli) bad_network = NULL;
-	g_autoptr(Cli) bad_state = NULL;
+	g_autoptr(RelayTestCli) pending = NULL;
+	g_autoptr(RelayTestCli) pending_json = NULL;
+	g_autoptr(RelayTestCli) approve_a = NULL;
+	g_autoptr(RelayTestCli) approve_b = NULL;
+	g_autoptr(RelayTestCli) again = NULL;
+	g_autoptr(RelayTestCli) unknown = NULL;
+	g_autoptr(RelayTestCli) bad_network = NULL;
+	g_autoptr(RelayTestCli) bad_state = NULL;
 	g_autoptr(JsonNode) pending_data = NULL;
 	g_autoptr(JsonArray) a_members = NULL;
 	g_autoptr(JsonArray) b_members = NULL;
 	JsonObject *object;
 	RelayTestDelivery *follow_back;
 
-	relay_test_instance_set_auto_accept(fixture->b, fixture->inbox);
+	relay_test_instance_set_auto_accept(fixture->b, fixture->node->inbox);
 	g_assert_cmpuint(follow(fixture, fixture->a, PUBLIC, &a_follow_id), ==, 202);
 	g_assert_cmpuint(follow(fixture, fixture->b, fixture->actor, &b_follow_id), ==, 202);
 
 	pending = cli(fixture, "members", "list", "--state", "pending", NULL);
-	assert_ok(pending);
-	assert_contains(pending->out, "NETWORK  ACTOR");
-	assert_contains(pending->out, a_actor);
-	assert_contains(pending->out, b_actor);
-	assert_contains(pending->out, "pending (approval)");
+	relay_test_cli_assert_ok(pending);
+	relay_test_assert_contains(pending->out, "NETWORK  ACTOR");
+	relay_test_assert_contains(pending->out, a_actor);
+	relay_test_assert_contains(pending->out, b_actor);
+	relay_test_assert_contains(pending->out, "pending (approval)");
 	pending_json = cli(fixture, "members", "list", "--state", "pending", "--json", NULL);
-	pending_data = json_data(pending_json);
+	pending_data = relay_test_cli_data(pending_json);
 	g_assert_cmpuint(json_array_get_length(json_node_get_array(pending_data)), ==, 2);
 
 	/* refusals first: nothing changes */
@@ -683,9 +409,9 @@ test_approve(AdminFixture *fixture, gconstpointer user_data)
 
 	/* Mastodon-style: the Accept embeds its Follow as it was sent */
 	approve_a = cli(fixture, "members", "approve", a_domain, NULL);
-	assert_ok(approve_a);
-	assert_contains(approve_a->out, "approved ");
-	assert_contains(approve_a->out, "Accept queued");
+	relay_test_cli_assert_ok(approve_a);
+	relay_test_assert_contains(approve_a->out, "approved ");
+	relay_test_assert_contains(approve_a->out, "Accept queued");
 	g_assert_true(relay_test_instance_wait_type(fixture->a, "Accept", 1, WAIT_MS));
 	object = delivered_object(fixture->a, "Accept", 0);
 	g_assert_cmpstr(json_object_get_string_member(object, "id"), ==, a_follow_id);
@@ -701,8 +427,8 @@ test_approve(AdminFixture *fixture, gconstpointer user_data)
 
 	/* LitePub: the Accept of a Follow of the relay actor, then our follow-back */
 	approve_b = cli(fixture, "members", "approve", b_domain, "--network", "relay", NULL);
-	assert_ok(approve_b);
-	assert_contains(approve_b->out, "follow-back");
+	relay_test_cli_assert_ok(approve_b);
+	relay_test_assert_contains(approve_b->out, "follow-back");
 	g_assert_true(relay_test_instance_wait_type(fixture->b, "Accept", 1, WAIT_MS));
 	object = delivered_object(fixture->b, "Accept", 0);
 	g_assert_cmpstr(json_object_get_string_member(object, "id"), ==, b_follow_id);
@@ -733,14 +459,14 @@ test_reject_remove(AdminFixture *fixture, gconstpointer user_data)
 	g_autofree gchar *c_domain = instance_domain(fixture->c);
 	g_autofree gchar *a_domain = instance_domain(fixture->a);
 	g_autofree gchar *c_follow_id = NULL;
-	g_autoptr(Cli) reject = NULL;
-	g_autoptr(Cli) rejected = NULL;
-	g_autoptr(Cli) again = NULL;
-	g_autoptr(Cli) remove_c = NULL;
-	g_autoptr(Cli) gone = NULL;
-	g_autoptr(Cli) approve = NULL;
-	g_autoptr(Cli) remove_b = NULL;
-	g_autoptr(Cli) unknown = NULL;
+	g_autoptr(RelayTestCli) reject = NULL;
+	g_autoptr(RelayTestCli) rejected = NULL;
+	g_autoptr(RelayTestCli) again = NULL;
+	g_autoptr(RelayTestCli) remove_c = NULL;
+	g_autoptr(RelayTestCli) gone = NULL;
+	g_autoptr(RelayTestCli) approve = NULL;
+	g_autoptr(RelayTestCli) remove_b = NULL;
+	g_autoptr(RelayTestCli) unknown = NULL;
 	g_autoptr(JsonNode) rejected_data = NULL;
 	g_autoptr(JsonArray) b_members = NULL;
 	JsonObject *object;
@@ -750,34 +476,34 @@ test_reject_remove(AdminFixture *fixture, gconstpointer user_data)
 	/* C asks, and is rejected */
 	g_assert_cmpuint(follow(fixture, fixture->c, PUBLIC, &c_follow_id), ==, 202);
 	reject = cli(fixture, "members", "reject", c_domain, NULL);
-	assert_ok(reject);
-	assert_contains(reject->out, "Reject queued");
+	relay_test_cli_assert_ok(reject);
+	relay_test_assert_contains(reject->out, "Reject queued");
 	g_assert_true(relay_test_instance_wait_type(fixture->c, "Reject", 1, WAIT_MS));
 	object = delivered_object(fixture->c, "Reject", 0);
 	g_assert_cmpstr(json_object_get_string_member(object, "id"), ==, c_follow_id);
 	rejected = cli(fixture, "members", "list", "--state", "rejected", "--json", NULL);
-	rejected_data = json_data(rejected);
+	rejected_data = relay_test_cli_data(rejected);
 	g_assert_cmpuint(json_array_get_length(json_node_get_array(rejected_data)), ==, 1);
 	again = cli(fixture, "members", "reject", c_domain, NULL);
 	assert_refused(again, "is already rejected");
 
 	/* removing a rejected member forgets it without another Reject */
 	remove_c = cli(fixture, "members", "remove", c_domain, NULL);
-	assert_ok(remove_c);
+	relay_test_cli_assert_ok(remove_c);
 	gone = cli(fixture, "members", "show", c_domain, NULL);
 	assert_refused(gone, "no member on");
 	relay_test_instance_wait_type(fixture->c, "Reject", 2, QUIET_MS);
 	g_assert_cmpuint(relay_test_instance_count_type(fixture->c, "Reject"), ==, 1);
 
 	/* B (LitePub) and A become members; removing B sends a Reject and an Undo of our follow */
-	relay_test_instance_set_auto_accept(fixture->b, fixture->inbox);
+	relay_test_instance_set_auto_accept(fixture->b, fixture->node->inbox);
 	g_assert_cmpuint(follow(fixture, fixture->b, fixture->actor, NULL), ==, 202);
 	g_assert_cmpuint(follow(fixture, fixture->a, PUBLIC, NULL), ==, 202);
 	approve = cli(fixture, "members", "approve", b_domain, NULL);
-	assert_ok(approve);
-	g_clear_pointer(&approve, cli_free);
+	relay_test_cli_assert_ok(approve);
+	g_clear_pointer(&approve, relay_test_cli_free);
 	approve = cli(fixture, "members", "approve", a_domain, NULL);
-	assert_ok(approve);
+	relay_test_cli_assert_ok(approve);
 	g_assert_true(relay_test_instance_wait_type(fixture->b, "Follow", 1, WAIT_MS));
 	g_assert_true(relay_test_instance_wait_idle(fixture->b, WAIT_MS));
 	b_members = members_show(fixture, b_domain);
@@ -785,8 +511,8 @@ test_reject_remove(AdminFixture *fixture, gconstpointer user_data)
 	follow_back = relay_test_instance_find_type(fixture->b, "Follow", 0);
 
 	remove_b = cli(fixture, "members", "remove", b_domain, NULL);
-	assert_ok(remove_b);
-	assert_contains(remove_b->out, "Undo of our follow-back");
+	relay_test_cli_assert_ok(remove_b);
+	relay_test_assert_contains(remove_b->out, "Undo of our follow-back");
 	g_assert_true(relay_test_instance_wait_type(fixture->b, "Reject", 1, WAIT_MS));
 	g_assert_true(relay_test_instance_wait_type(fixture->b, "Undo", 1, WAIT_MS));
 	undone = delivered_object(fixture->b, "Undo", 0);
@@ -810,17 +536,17 @@ static void
 test_direction(AdminFixture *fixture, gconstpointer user_data)
 {
 	g_autofree gchar *c_domain = instance_domain(fixture->c);
-	g_autoptr(Cli) set = NULL;
-	g_autoptr(Cli) bad = NULL;
-	g_autoptr(Cli) bad_network = NULL;
-	g_autoptr(Cli) unknown = NULL;
+	g_autoptr(RelayTestCli) set = NULL;
+	g_autoptr(RelayTestCli) bad = NULL;
+	g_autoptr(RelayTestCli) bad_network = NULL;
+	g_autoptr(RelayTestCli) unknown = NULL;
 	g_autoptr(JsonArray) members = NULL;
 
 	subscribe_mastodon(fixture, fixture->a);
 	subscribe_mastodon(fixture, fixture->c);
 	set = cli(fixture, "members", "direction", c_domain, "receive-only", NULL);
-	assert_ok(set);
-	assert_contains(set->out, "direction receive-only (was both)");
+	relay_test_cli_assert_ok(set);
+	relay_test_assert_contains(set->out, "direction receive-only (was both)");
 	g_assert_cmpuint(post_note(fixture, fixture->c, "from c", TRUE), ==, 403);
 	g_assert_cmpuint(post_note(fixture, fixture->a, "from a", TRUE), ==, 202);
 	g_assert_true(relay_test_instance_wait_type(fixture->c, "Create", 1, WAIT_MS));
@@ -841,15 +567,15 @@ test_block(AdminFixture *fixture, gconstpointer user_data)
 {
 	g_autofree gchar *c_domain = instance_domain(fixture->c);
 	g_autofree gchar *audit = NULL;
-	g_autoptr(Cli) block = NULL;
-	g_autoptr(Cli) list = NULL;
-	g_autoptr(Cli) list_json = NULL;
-	g_autoptr(Cli) bad = NULL;
-	g_autoptr(Cli) list_after_bad = NULL;
-	g_autoptr(Cli) gone = NULL;
-	g_autoptr(Cli) unblock = NULL;
-	g_autoptr(Cli) unblock_again = NULL;
-	g_autoptr(Cli) empty = NULL;
+	g_autoptr(RelayTestCli) block = NULL;
+	g_autoptr(RelayTestCli) list = NULL;
+	g_autoptr(RelayTestCli) list_json = NULL;
+	g_autoptr(RelayTestCli) bad = NULL;
+	g_autoptr(RelayTestCli) list_after_bad = NULL;
+	g_autoptr(RelayTestCli) gone = NULL;
+	g_autoptr(RelayTestCli) unblock = NULL;
+	g_autoptr(RelayTestCli) unblock_again = NULL;
+	g_autoptr(RelayTestCli) empty = NULL;
 	g_autoptr(JsonNode) blocks = NULL;
 	g_autoptr(JsonNode) blocks_after_bad = NULL;
 	JsonObject *entry;
@@ -857,8 +583,8 @@ test_block(AdminFixture *fixture, gconstpointer user_data)
 	subscribe_mastodon(fixture, fixture->a);
 	subscribe_mastodon(fixture, fixture->c);
 	block = cli(fixture, "block", c_domain, "--reason", "spam, lots of it", NULL);
-	assert_ok(block);
-	assert_contains(block->out, "1 membership ended with a Reject");
+	relay_test_cli_assert_ok(block);
+	relay_test_assert_contains(block->out, "1 membership ended with a Reject");
 	g_assert_true(relay_test_instance_wait_type(fixture->c, "Reject", 1, WAIT_MS));
 	gone = cli(fixture, "members", "show", c_domain, NULL);
 	assert_refused(gone, "no member on");
@@ -866,12 +592,12 @@ test_block(AdminFixture *fixture, gconstpointer user_data)
 	assert_audited(fixture, audit);
 
 	list = cli(fixture, "blocks", "list", NULL);
-	assert_ok(list);
-	assert_contains(list->out, "DOMAIN");
-	assert_contains(list->out, c_domain);
-	assert_contains(list->out, "spam, lots of it");
+	relay_test_cli_assert_ok(list);
+	relay_test_assert_contains(list->out, "DOMAIN");
+	relay_test_assert_contains(list->out, c_domain);
+	relay_test_assert_contains(list->out, "spam, lots of it");
 	list_json = cli(fixture, "blocks", "list", "--json", NULL);
-	blocks = json_data(list_json);
+	blocks = relay_test_cli_data(list_json);
 	g_assert_cmpuint(json_array_get_length(json_node_get_array(blocks)), ==, 1);
 	entry = json_array_get_object_element(json_node_get_array(blocks), 0);
 	g_assert_cmpstr(json_object_get_string_member(entry, "domain"), ==, c_domain);
@@ -888,14 +614,14 @@ test_block(AdminFixture *fixture, gconstpointer user_data)
 	bad = cli(fixture, "block", "not a domain", NULL);
 	assert_refused(bad, "relay block: 'not a domain' is not a domain name");
 	list_after_bad = cli(fixture, "blocks", "list", "--json", NULL);
-	blocks_after_bad = json_data(list_after_bad);
+	blocks_after_bad = relay_test_cli_data(list_after_bad);
 	g_assert_cmpuint(json_array_get_length(json_node_get_array(blocks_after_bad)), ==, 1);
 
 	unblock = cli(fixture, "unblock", c_domain, NULL);
-	assert_ok(unblock);
+	relay_test_cli_assert_ok(unblock);
 	empty = cli(fixture, "blocks", "list", NULL);
-	assert_ok(empty);
-	assert_contains(empty->out, "no blocked domains");
+	relay_test_cli_assert_ok(empty);
+	relay_test_assert_contains(empty->out, "no blocked domains");
 	unblock_again = cli(fixture, "unblock", c_domain, NULL);
 	assert_refused(unblock_again, "is not blocked");
 	subscribe_mastodon(fixture, fixture->c);
@@ -911,13 +637,14 @@ static gboolean
 member_software_is(gpointer user_data)
 {
 	MemberWait *wait = user_data;
-	g_autoptr(Cli) result = cli(wait->fixture, "members", "show", wait->domain, "--json", NULL);
+	g_autoptr(RelayTestCli) result =
+		cli(wait->fixture, "members", "show", wait->domain, "--json", NULL);
 	g_autoptr(JsonNode) data = NULL;
 	JsonArray *members;
 
 	if (result->status != 0)
 		return wait->software == NULL;
-	data = json_data(result);
+	data = relay_test_cli_data(result);
 	members = json_node_get_array(data);
 	return wait->software != NULL && json_array_get_length(members) > 0 &&
 	       g_strcmp0(member_field(members, 0, "software"), wait->software) == 0;
@@ -942,14 +669,14 @@ test_software(AdminFixture *fixture, gconstpointer user_data)
 {
 	g_autofree gchar *a_domain = instance_domain(fixture->a);
 	g_autofree gchar *c_domain = instance_domain(fixture->c);
-	g_autoptr(Cli) block = NULL;
-	g_autoptr(Cli) list = NULL;
-	g_autoptr(Cli) list_json = NULL;
-	g_autoptr(Cli) bad = NULL;
-	g_autoptr(Cli) gone = NULL;
-	g_autoptr(Cli) unblock = NULL;
-	g_autoptr(Cli) unblock_again = NULL;
-	g_autoptr(Cli) empty = NULL;
+	g_autoptr(RelayTestCli) block = NULL;
+	g_autoptr(RelayTestCli) list = NULL;
+	g_autoptr(RelayTestCli) list_json = NULL;
+	g_autoptr(RelayTestCli) bad = NULL;
+	g_autoptr(RelayTestCli) gone = NULL;
+	g_autoptr(RelayTestCli) unblock = NULL;
+	g_autoptr(RelayTestCli) unblock_again = NULL;
+	g_autoptr(RelayTestCli) empty = NULL;
 	g_autoptr(JsonNode) blocks = NULL;
 
 	relay_test_instance_set_software(fixture->a, "mastodon", "4.3.2", "2.1");
@@ -960,8 +687,9 @@ test_software(AdminFixture *fixture, gconstpointer user_data)
 	g_assert_true(wait_member_software(fixture, c_domain, "misskey"));
 
 	block = cli(fixture, "software", "block", "MissKey", "--reason", "too noisy", NULL);
-	assert_ok(block);
-	assert_contains(block->out, "blocked software misskey: 1 membership ended with a Reject");
+	relay_test_cli_assert_ok(block);
+	relay_test_assert_contains(block->out,
+				   "blocked software misskey: 1 membership ended with a Reject");
 	g_assert_true(relay_test_instance_wait_type(fixture->c, "Reject", 1, WAIT_MS));
 	gone = cli(fixture, "members", "show", c_domain, NULL);
 	assert_refused(gone, "no member on");
@@ -971,12 +699,12 @@ test_software(AdminFixture *fixture, gconstpointer user_data)
 	g_assert_true(wait_member_software(fixture, a_domain, "mastodon"));
 
 	list = cli(fixture, "software", "list", NULL);
-	assert_ok(list);
-	assert_contains(list->out, "SOFTWARE");
-	assert_contains(list->out, "misskey");
-	assert_contains(list->out, "too noisy");
+	relay_test_cli_assert_ok(list);
+	relay_test_assert_contains(list->out, "SOFTWARE");
+	relay_test_assert_contains(list->out, "misskey");
+	relay_test_assert_contains(list->out, "too noisy");
 	list_json = cli(fixture, "software", "list", "--json", NULL);
-	blocks = json_data(list_json);
+	blocks = relay_test_cli_data(list_json);
 	g_assert_cmpuint(json_array_get_length(json_node_get_array(blocks)), ==, 1);
 
 	/* joining again: accepted, then removed once its NodeInfo is read */
@@ -989,10 +717,10 @@ test_software(AdminFixture *fixture, gconstpointer user_data)
 	assert_refused(bad, "is not a software name");
 
 	unblock = cli(fixture, "software", "unblock", "misskey", NULL);
-	assert_ok(unblock);
+	relay_test_cli_assert_ok(unblock);
 	empty = cli(fixture, "software", "list", NULL);
-	assert_ok(empty);
-	assert_contains(empty->out, "no blocked software");
+	relay_test_cli_assert_ok(empty);
+	relay_test_assert_contains(empty->out, "no blocked software");
 	unblock_again = cli(fixture, "software", "unblock", "misskey", NULL);
 	assert_refused(unblock_again, "software misskey is not blocked");
 	subscribe_mastodon(fixture, fixture->c);
@@ -1007,7 +735,7 @@ http_get(AdminFixture *fixture,
 	 SoupMessage **out_msg)
 {
 	g_autoptr(SoupSession) session = soup_session_new_with_options("timeout", 10, NULL);
-	g_autofree gchar *url = g_strdup_printf("%s%s", fixture->origin, path);
+	g_autofree gchar *url = g_strdup_printf("%s%s", fixture->node->origin, path);
 	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
 	g_autoptr(GError) error = NULL;
 	GBytes *body;
@@ -1029,7 +757,7 @@ http_get(AdminFixture *fixture,
 static void
 test_published_blocks(AdminFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(Cli) block =
+	g_autoptr(RelayTestCli) block =
 		cli(fixture, "block", "spam.example", "--reason", "spam, lots", NULL);
 	g_autoptr(SoupMessage) json_msg = NULL;
 	g_autoptr(SoupMessage) csv_msg = NULL;
@@ -1049,7 +777,7 @@ test_published_blocks(AdminFixture *fixture, gconstpointer user_data)
 	JsonObject *entry;
 	const gchar *etag;
 
-	assert_ok(block);
+	relay_test_cli_assert_ok(block);
 	json = http_get(fixture, "/networks/relay/blocks", NULL, NULL, &json_msg);
 	g_assert_cmpuint(soup_message_get_status(json_msg), ==, 200);
 	json_parser_load_from_data(
@@ -1065,10 +793,10 @@ test_published_blocks(AdminFixture *fixture, gconstpointer user_data)
 	csv = http_get(fixture, "/networks/relay/blocks", "text/csv", NULL, &csv_msg);
 	g_assert_cmpuint(soup_message_get_status(csv_msg), ==, 200);
 	csv_text = g_strndup(g_bytes_get_data(csv, NULL), g_bytes_get_size(csv));
-	assert_contains(csv_text,
-			"#domain,#severity,#reject_media,#reject_reports,#public_comment");
-	assert_contains(csv_text, "spam.example,suspend,");
-	assert_contains(csv_text, "\"spam, lots\"");
+	relay_test_assert_contains(
+		csv_text, "#domain,#severity,#reject_media,#reject_reports,#public_comment");
+	relay_test_assert_contains(csv_text, "spam.example,suspend,");
+	relay_test_assert_contains(csv_text, "\"spam, lots\"");
 
 	etag = soup_message_headers_get_one(soup_message_get_response_headers(json_msg), "ETag");
 	g_assert_nonnull(etag);
@@ -1080,14 +808,15 @@ test_published_blocks(AdminFixture *fixture, gconstpointer user_data)
 
 	nodeinfo = http_get(fixture, "/nodeinfo/2.1", NULL, NULL, &nodeinfo_msg);
 	nodeinfo_text = g_strndup(g_bytes_get_data(nodeinfo, NULL), g_bytes_get_size(nodeinfo));
-	blocks_url = g_strdup_printf("\"blocks\":\"%s/networks/relay/blocks\"", fixture->origin);
-	assert_contains(nodeinfo_text, blocks_url);
+	blocks_url =
+		g_strdup_printf("\"blocks\":\"%s/networks/relay/blocks\"", fixture->node->origin);
+	relay_test_assert_contains(nodeinfo_text, blocks_url);
 }
 
 static gchar *
 write_file(AdminFixture *fixture, const gchar *name, const gchar *contents)
 {
-	gchar *path = g_build_filename(fixture->dir, name, NULL);
+	gchar *path = g_build_filename(fixture->node->dir, name, NULL);
 	g_autoptr(GError) error = NULL;
 
 	g_file_set_contents(path, contents, -1, &error);
@@ -1121,17 +850,17 @@ test_blocks_import_export(AdminFixture *fixture, gconstpointer user_data)
 				c_domain);
 	g_autofree gchar *exported = NULL;
 	g_autoptr(GPtrArray) stdin_args = g_ptr_array_new();
-	g_autoptr(Cli) refused = NULL;
-	g_autoptr(Cli) none = NULL;
-	g_autoptr(Cli) still_member = NULL;
-	g_autoptr(Cli) imported = NULL;
-	g_autoptr(Cli) list = NULL;
-	g_autoptr(Cli) export = NULL;
-	g_autoptr(Cli) unblock = NULL;
-	g_autoptr(Cli) round_trip = NULL;
-	g_autoptr(Cli) again = NULL;
-	g_autoptr(Cli) from_stdin = NULL;
-	g_autoptr(Cli) missing = NULL;
+	g_autoptr(RelayTestCli) refused = NULL;
+	g_autoptr(RelayTestCli) none = NULL;
+	g_autoptr(RelayTestCli) still_member = NULL;
+	g_autoptr(RelayTestCli) imported = NULL;
+	g_autoptr(RelayTestCli) list = NULL;
+	g_autoptr(RelayTestCli) export = NULL;
+	g_autoptr(RelayTestCli) unblock = NULL;
+	g_autoptr(RelayTestCli) round_trip = NULL;
+	g_autoptr(RelayTestCli) again = NULL;
+	g_autoptr(RelayTestCli) from_stdin = NULL;
+	g_autoptr(RelayTestCli) missing = NULL;
 	g_autoptr(JsonNode) none_data = NULL;
 	g_autoptr(JsonNode) blocks = NULL;
 	JsonObject *first;
@@ -1142,22 +871,23 @@ test_blocks_import_export(AdminFixture *fixture, gconstpointer user_data)
 	/* one bad file: every problem named by file and line, nothing imported */
 	refused = cli(fixture, "blocks", "import", bad, NULL);
 	assert_refused(refused, bad_line_6);
-	assert_contains(refused->err, bad_line_7);
+	relay_test_assert_contains(refused->err, bad_line_7);
 	none = cli(fixture, "blocks", "list", "--json", NULL);
-	none_data = json_data(none);
+	none_data = relay_test_cli_data(none);
 	g_assert_cmpuint(json_array_get_length(json_node_get_array(none_data)), ==, 0);
 	still_member = cli(fixture, "members", "show", c_domain, NULL);
-	assert_ok(still_member);
+	relay_test_cli_assert_ok(still_member);
 
 	imported = cli(fixture, "blocks", "import", good, NULL);
-	assert_ok(imported);
-	assert_contains(imported->out, "2 domains blocked, 0 already blocked, 2 skipped");
-	assert_contains(imported->out,
-			"skipped line 4, fine.example: severity noop blocks nothing");
-	assert_contains(imported->out, "skipped line 5, ex*mple.com: obfuscated");
+	relay_test_cli_assert_ok(imported);
+	relay_test_assert_contains(imported->out,
+				   "2 domains blocked, 0 already blocked, 2 skipped");
+	relay_test_assert_contains(imported->out,
+				   "skipped line 4, fine.example: severity noop blocks nothing");
+	relay_test_assert_contains(imported->out, "skipped line 5, ex*mple.com: obfuscated");
 	g_assert_true(relay_test_instance_wait_type(fixture->c, "Reject", 1, WAIT_MS));
 	list = cli(fixture, "blocks", "list", "--json", NULL);
-	blocks = json_data(list);
+	blocks = relay_test_cli_data(list);
 	g_assert_cmpuint(json_array_get_length(json_node_get_array(blocks)), ==, 2);
 	first = json_array_get_object_element(json_node_get_array(blocks), 0);
 	g_assert_cmpstr(json_object_get_string_member(first, "domain"), ==, c_domain);
@@ -1165,34 +895,35 @@ test_blocks_import_export(AdminFixture *fixture, gconstpointer user_data)
 	g_assert_true(g_str_has_prefix(json_object_get_string_member(first, "source"), "import "));
 
 	export = cli(fixture, "blocks", "export", NULL);
-	assert_ok(export);
+	relay_test_cli_assert_ok(export);
 	g_assert_cmpstr(export->out, ==, expected_export);
 
 	/* what was exported imports again */
 	exported = write_file(fixture, "exported.csv", export->out);
 	unblock = cli(fixture, "unblock", "loud.example", NULL);
-	assert_ok(unblock);
+	relay_test_cli_assert_ok(unblock);
 	round_trip = cli(fixture, "blocks", "import", exported, NULL);
-	assert_ok(round_trip);
-	assert_contains(round_trip->out, "1 domain blocked, 1 already blocked, 0 skipped");
+	relay_test_cli_assert_ok(round_trip);
+	relay_test_assert_contains(round_trip->out,
+				   "1 domain blocked, 1 already blocked, 0 skipped");
 	again = cli(fixture, "blocks", "import", exported, "--json", NULL);
-	assert_ok(again);
-	assert_contains(again->out, "\"already_blocked\"");
+	relay_test_cli_assert_ok(again);
+	relay_test_assert_contains(again->out, "\"already_blocked\"");
 
 	/* from standard input */
 	g_ptr_array_add(stdin_args, (gpointer) "blocks");
 	g_ptr_array_add(stdin_args, (gpointer) "import");
 	g_ptr_array_add(stdin_args, (gpointer) "-");
 	g_ptr_array_add(stdin_args, (gpointer) "-c");
-	g_ptr_array_add(stdin_args, fixture->config_path);
-	from_stdin = cli_run_argv("piped.example\n", stdin_args);
-	assert_ok(from_stdin);
-	assert_contains(from_stdin->out, "imported (stdin): 1 domain blocked");
+	g_ptr_array_add(stdin_args, fixture->node->config_path);
+	from_stdin = relay_test_cli_run("piped.example\n", stdin_args);
+	relay_test_cli_assert_ok(from_stdin);
+	relay_test_assert_contains(from_stdin->out, "imported (stdin): 1 domain blocked");
 
 	/* a file that cannot be read is a usage error */
 	missing = cli(fixture, "blocks", "import", "/nonexistent/list.csv", NULL);
 	g_assert_cmpint(missing->status, ==, 2);
-	assert_contains(missing->err, "/nonexistent/list.csv");
+	relay_test_assert_contains(missing->err, "/nonexistent/list.csv");
 }
 
 /* join = closed: the allow list lets a domain in, node-wide or for one network */
@@ -1201,28 +932,28 @@ test_allow(AdminFixture *fixture, gconstpointer user_data)
 {
 	g_autofree gchar *a_domain = instance_domain(fixture->a);
 	g_autofree gchar *c_domain = instance_domain(fixture->c);
-	g_autoptr(Cli) allow = NULL;
-	g_autoptr(Cli) allow_c = NULL;
-	g_autoptr(Cli) disallow = NULL;
-	g_autoptr(Cli) disallow_again = NULL;
-	g_autoptr(Cli) bad_network = NULL;
-	g_autoptr(Cli) bad_domain = NULL;
-	g_autoptr(Cli) show = NULL;
+	g_autoptr(RelayTestCli) allow = NULL;
+	g_autoptr(RelayTestCli) allow_c = NULL;
+	g_autoptr(RelayTestCli) disallow = NULL;
+	g_autoptr(RelayTestCli) disallow_again = NULL;
+	g_autoptr(RelayTestCli) bad_network = NULL;
+	g_autoptr(RelayTestCli) bad_domain = NULL;
+	g_autoptr(RelayTestCli) show = NULL;
 
 	g_assert_cmpuint(follow(fixture, fixture->a, PUBLIC, NULL), ==, 202);
 	g_assert_true(relay_test_instance_wait_type(fixture->a, "Reject", 1, WAIT_MS));
 
 	allow = cli(fixture, "allow", a_domain, NULL);
-	assert_ok(allow);
-	assert_contains(allow->out, "every network");
+	relay_test_cli_assert_ok(allow);
+	relay_test_assert_contains(allow->out, "every network");
 	subscribe_mastodon(fixture, fixture->a);
 	allow_c = cli(fixture, "allow", c_domain, "--network", "relay", NULL);
-	assert_ok(allow_c);
+	relay_test_cli_assert_ok(allow_c);
 	subscribe_mastodon(fixture, fixture->c);
 	show = cli(fixture, "networks", "show", "relay", NULL);
-	assert_ok(show);
-	assert_contains(show->out, "allow list:");
-	assert_contains(show->out, a_domain);
+	relay_test_cli_assert_ok(show);
+	relay_test_assert_contains(show->out, "allow list:");
+	relay_test_assert_contains(show->out, a_domain);
 
 	bad_network = cli(fixture, "allow", "x.example", "--network", "nope", NULL);
 	assert_refused(bad_network, "no network named 'nope'");
@@ -1230,7 +961,7 @@ test_allow(AdminFixture *fixture, gconstpointer user_data)
 	assert_refused(bad_domain, "is not a domain name");
 
 	disallow = cli(fixture, "disallow", a_domain, NULL);
-	assert_ok(disallow);
+	relay_test_cli_assert_ok(disallow);
 	disallow_again = cli(fixture, "disallow", a_domain, NULL);
 	assert_refused(disallow_again, "is not on the allow list of the whole node");
 }
@@ -1238,32 +969,33 @@ test_allow(AdminFixture *fixture, gconstpointer user_data)
 static void
 test_networks(AdminFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(Cli) list = NULL;
-	g_autoptr(Cli) list_json = NULL;
-	g_autoptr(Cli) show = NULL;
-	g_autoptr(Cli) show_json = NULL;
-	g_autoptr(Cli) unknown = NULL;
-	g_autoptr(Cli) missing = NULL;
+	g_autoptr(RelayTestCli) list = NULL;
+	g_autoptr(RelayTestCli) list_json = NULL;
+	g_autoptr(RelayTestCli) show = NULL;
+	g_autoptr(RelayTestCli) show_json = NULL;
+	g_autoptr(RelayTestCli) unknown = NULL;
+	g_autoptr(RelayTestCli) missing = NULL;
 	g_autoptr(JsonNode) networks = NULL;
 	g_autoptr(JsonNode) town = NULL;
-	g_autofree gchar *town_inbox = g_strdup_printf("%s/networks/town/inbox", fixture->origin);
+	g_autofree gchar *town_inbox =
+		g_strdup_printf("%s/networks/town/inbox", fixture->node->origin);
 
 	list = cli(fixture, "networks", "list", NULL);
-	assert_ok(list);
-	assert_contains(list->out, "NETWORK  JOIN      ACCEPTED");
-	assert_contains(list->out, "town     approval");
-	assert_contains(list->out, town_inbox);
+	relay_test_cli_assert_ok(list);
+	relay_test_assert_contains(list->out, "NETWORK  JOIN      ACCEPTED");
+	relay_test_assert_contains(list->out, "town     approval");
+	relay_test_assert_contains(list->out, town_inbox);
 	list_json = cli(fixture, "networks", "list", "--json", NULL);
-	networks = json_data(list_json);
+	networks = relay_test_cli_data(list_json);
 	g_assert_cmpuint(json_array_get_length(json_node_get_array(networks)), ==, 2);
 
 	show = cli(fixture, "networks", "show", "town", NULL);
-	assert_ok(show);
-	assert_contains(show->out, "town: Town");
-	assert_contains(show->out, "join:          approval");
-	assert_contains(show->out, "hashtags:      cats");
+	relay_test_cli_assert_ok(show);
+	relay_test_assert_contains(show->out, "town: Town");
+	relay_test_assert_contains(show->out, "join:          approval");
+	relay_test_assert_contains(show->out, "hashtags:      cats");
 	show_json = cli(fixture, "networks", "show", "town", "--json", NULL);
-	town = json_data(show_json);
+	town = relay_test_cli_data(show_json);
 	g_assert_cmpstr(string_member(town, "join"), ==, "approval");
 	g_assert_cmpstr(string_member(town, "inbox"), ==, town_inbox);
 
@@ -1282,8 +1014,8 @@ typedef struct {
 static JsonObject *
 queue_host(AdminFixture *fixture, const gchar *host, JsonNode **out_data)
 {
-	g_autoptr(Cli) queue = cli(fixture, "queue", "--json", NULL);
-	JsonNode *data = json_data(queue);
+	g_autoptr(RelayTestCli) queue = cli(fixture, "queue", "--json", NULL);
+	JsonNode *data = relay_test_cli_data(queue);
 	JsonArray *hosts = json_object_get_array_member(json_node_get_object(data), "hosts");
 
 	*out_data = data;
@@ -1319,11 +1051,11 @@ test_queue(AdminFixture *fixture, gconstpointer user_data)
 {
 	const gchar *c_host = relay_test_instance_get_host(fixture->c);
 	HostWait wait = {fixture, c_host};
-	g_autoptr(Cli) table = NULL;
-	g_autoptr(Cli) status = NULL;
-	g_autoptr(Cli) retry = NULL;
-	g_autoptr(Cli) unknown = NULL;
-	g_autoptr(Cli) status_after = NULL;
+	g_autoptr(RelayTestCli) table = NULL;
+	g_autoptr(RelayTestCli) status = NULL;
+	g_autoptr(RelayTestCli) retry = NULL;
+	g_autoptr(RelayTestCli) unknown = NULL;
+	g_autoptr(RelayTestCli) status_after = NULL;
 	g_autoptr(JsonNode) status_data = NULL;
 	g_autoptr(JsonNode) after_data = NULL;
 	JsonObject *queue;
@@ -1335,14 +1067,14 @@ test_queue(AdminFixture *fixture, gconstpointer user_data)
 	g_assert_true(relay_test_wait_until(NULL, host_paused, &wait, WAIT_MS));
 
 	table = cli(fixture, "queue", NULL);
-	assert_ok(table);
-	assert_contains(table->out, "1 delivery pending (0 in flight)");
-	assert_contains(table->out, "1 host paused by the breaker");
-	assert_contains(table->out, "HOST");
-	assert_contains(table->out, c_host);
-	assert_contains(table->out, "until ");
+	relay_test_cli_assert_ok(table);
+	relay_test_assert_contains(table->out, "1 delivery pending (0 in flight)");
+	relay_test_assert_contains(table->out, "1 host paused by the breaker");
+	relay_test_assert_contains(table->out, "HOST");
+	relay_test_assert_contains(table->out, c_host);
+	relay_test_assert_contains(table->out, "until ");
 	status = cli(fixture, "status", "--json", NULL);
-	status_data = json_data(status);
+	status_data = relay_test_cli_data(status);
 	queue = json_object_get_object_member(json_node_get_object(status_data), "queue");
 	g_assert_cmpint(json_object_get_int_member(queue, "hosts_paused"), ==, 1);
 	g_assert_cmpint(json_object_get_int_member(queue, "pending"), ==, 1);
@@ -1356,12 +1088,12 @@ test_queue(AdminFixture *fixture, gconstpointer user_data)
 	/* C is back: without a retry it would wait ten minutes */
 	relay_test_instance_set_status(fixture->c, 0);
 	retry = cli(fixture, "queue", "retry", c_host, NULL);
-	assert_ok(retry);
-	assert_contains(retry->out, "1 delivery due now, its failures forgotten");
+	relay_test_cli_assert_ok(retry);
+	relay_test_assert_contains(retry->out, "1 delivery due now, its failures forgotten");
 	g_assert_true(relay_test_instance_wait_type(fixture->c, "Create", 3, WAIT_MS));
 	g_assert_true(relay_test_wait_until(NULL, queue_empty, &wait, WAIT_MS));
 	status_after = cli(fixture, "status", "--json", NULL);
-	after_data = json_data(status_after);
+	after_data = relay_test_cli_data(status_after);
 	g_assert_cmpint(json_object_get_int_member(
 				json_object_get_object_member(json_node_get_object(after_data),
 							      "deliveries_last_hour"),
@@ -1390,34 +1122,34 @@ test_usage(AdminFixture *fixture, gconstpointer user_data)
 	};
 	g_autoptr(GPtrArray) help_args = g_ptr_array_new();
 	g_autoptr(GPtrArray) command_help_args = g_ptr_array_new();
-	g_autoptr(Cli) help = NULL;
-	g_autoptr(Cli) command_help = NULL;
+	g_autoptr(RelayTestCli) help = NULL;
+	g_autoptr(RelayTestCli) command_help = NULL;
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(GPtrArray) args = g_ptr_array_new();
-		g_autoptr(Cli) result = NULL;
+		g_autoptr(RelayTestCli) result = NULL;
 		for (guint j = 0; cases[i].args[j] != NULL; j++)
 			g_ptr_array_add(args, (gpointer)cases[i].args[j]);
-		result = cli_run_argv(NULL, args);
+		result = relay_test_cli_run(NULL, args);
 		g_assert_cmpint(result->status, ==, 2);
-		assert_contains(result->err, cases[i].message);
+		relay_test_assert_contains(result->err, cases[i].message);
 	}
 	g_ptr_array_add(help_args, (gpointer) "help");
-	help = cli_run_argv(NULL, help_args);
-	assert_ok(help);
-	assert_contains(help->out, "members approve DOMAIN");
-	assert_contains(help->out, "members direction DOMAIN DIRECTION");
-	assert_contains(help->out, "blocks import FILE");
-	assert_contains(help->out, "queue retry HOST");
+	help = relay_test_cli_run(NULL, help_args);
+	relay_test_cli_assert_ok(help);
+	relay_test_assert_contains(help->out, "members approve DOMAIN");
+	relay_test_assert_contains(help->out, "members direction DOMAIN DIRECTION");
+	relay_test_assert_contains(help->out, "blocks import FILE");
+	relay_test_assert_contains(help->out, "queue retry HOST");
 	g_ptr_array_add(command_help_args, (gpointer) "help");
 	g_ptr_array_add(command_help_args, (gpointer) "members");
 	g_ptr_array_add(command_help_args, (gpointer) "approve");
-	command_help = cli_run_argv(NULL, command_help_args);
-	assert_ok(command_help);
-	assert_contains(command_help->out, "relay [OPTION…] members approve DOMAIN");
-	assert_contains(command_help->out, "--network=NAME");
-	assert_contains(command_help->out, "every network where the domain is a member");
-	assert_contains(command_help->out, "3 the node is not running");
+	command_help = relay_test_cli_run(NULL, command_help_args);
+	relay_test_cli_assert_ok(command_help);
+	relay_test_assert_contains(command_help->out, "relay [OPTION…] members approve DOMAIN");
+	relay_test_assert_contains(command_help->out, "--network=NAME");
+	relay_test_assert_contains(command_help->out, "every network where the domain is a member");
+	relay_test_assert_contains(command_help->out, "3 the node is not running");
 }
 
 /* another user (not root) is refused by the node even when it can reach the socket */
@@ -1445,12 +1177,12 @@ test_forbidden(AdminFixture *fixture, gconstpointer user_data)
 		return;
 	}
 	/* let nobody reach the socket, as a careless chmod would */
-	g_assert_cmpint(g_chmod(fixture->dir, 0711), ==, 0);
+	g_assert_cmpint(g_chmod(fixture->node->dir, 0711), ==, 0);
 	g_assert_cmpint(g_chmod(fixture->socket_path, 0666), ==, 0);
 	other_dir = relay_test_mkdtemp();
 	g_assert_cmpint(g_chmod(other_dir, 0755), ==, 0);
 	other_config = g_build_filename(other_dir, "relay.conf", NULL);
-	text = config_text(fixture->port, fixture->socket_path, NULL);
+	text = config_text(fixture->node->port, fixture->socket_path, NULL);
 	g_file_set_contents(other_config, text, -1, &error);
 	g_assert_no_error(error);
 	g_assert_cmpint(g_chmod(other_config, 0644), ==, 0);
@@ -1473,7 +1205,7 @@ test_forbidden(AdminFixture *fixture, gconstpointer user_data)
 		g_error("relay status as uid 65534 exited with %d: %s",
 			g_subprocess_get_exit_status(process),
 			err);
-	assert_contains(err, "uid 65534 may not run admin commands on this node");
+	relay_test_assert_contains(err, "uid 65534 may not run admin commands on this node");
 	assert_logged(fixture, "admin: refused a connection: uid 65534");
 	relay_test_rmdir(other_dir);
 }

@@ -146,6 +146,72 @@ test_parse(gconstpointer data)
 	g_assert_cmpstr(error->message, ==, parse_cases[index].expected);
 }
 
+/* JSON lists: ours, Mastodon's API, plain domains */
+static const struct {
+	const gchar *name;
+	const gchar *json;
+	const gchar *expected; /* entries_to_string(), or the error message */
+	gboolean valid;
+} json_cases[] = {
+	{"ours",
+	 "[{\"domain\":\"spam.example\",\"severity\":\"suspend\",\"reason\":\"spam\","
+	 "\"since\":\"2026-11-25T06:19:03Z\"},{\"domain\":\"Loud.Example.\",\"severity\":"
+	 "\"suspend\",\"reason\":null}]",
+	 "1 spam.example suspend [spam]|2 loud.example suspend",
+	 TRUE},
+	{"mastodon-api",
+	 "[{\"domain\":\"a.example\",\"digest\":\"00\",\"severity\":\"silence\",\"comment\":"
+	 "\"loud\"},{\"domain\":\"b*.example\",\"severity\":\"suspend\"},{\"domain\":"
+	 "\"c.example\",\"severity\":\"noop\"}]",
+	 "1 a.example silence [loud]|2 b*.example suspend (skip: obfuscated: the domain is not "
+	 "known)|3 c.example noop (skip: severity noop blocks nothing)",
+	 TRUE},
+	{"strings",
+	 "[\"a.example\", \"a.example\"]",
+	 "1 a.example suspend|2 a.example suspend (skip: listed before, entry 1)",
+	 TRUE},
+	{"empty", "[]", "", TRUE},
+	{"object", "{\"domain\":\"a.example\"}", "blocks.json: not a JSON array of blocks", FALSE},
+	{"not-json", "a.example\n", NULL, FALSE},
+	{"bad-entries",
+	 "[\"a.example\", 3, {\"domain\":\"b.example\",\"severity\":\"limit\"}, \"not a "
+	 "domain\"]",
+	 NULL,
+	 FALSE},
+};
+
+static void
+test_parse_json(gconstpointer data)
+{
+	guint index = GPOINTER_TO_UINT(data);
+	const gchar *json = json_cases[index].json;
+	g_autoptr(GBytes) bytes = g_bytes_new_static(json, strlen(json));
+	g_autoptr(GPtrArray) entries = NULL;
+	g_autoptr(GError) error = NULL;
+
+	entries = relay_blocklist_parse_json(bytes, "blocks.json", &error);
+	if (json_cases[index].valid) {
+		g_autofree gchar *got = NULL;
+		g_assert_no_error(error);
+		got = entries_to_string(entries);
+		g_assert_cmpstr(got, ==, json_cases[index].expected);
+		return;
+	}
+	g_assert_null(entries);
+	g_assert_error(error, RELAY_ERROR, RELAY_ERROR_INVALID_ARGUMENT);
+	g_test_message("refused: %s", error->message);
+	g_assert_true(g_str_has_prefix(error->message, "blocks.json: "));
+	if (json_cases[index].expected != NULL)
+		g_assert_cmpstr(error->message, ==, json_cases[index].expected);
+	if (g_strcmp0(json_cases[index].name, "bad-entries") == 0) {
+		/* every bad entry is named, the good ones are not */
+		g_assert_nonnull(strstr(error->message, "entry 2: "));
+		g_assert_nonnull(strstr(error->message, "entry 3: unknown severity 'limit'"));
+		g_assert_nonnull(strstr(error->message, "entry 4: "));
+		g_assert_null(strstr(error->message, "entry 1:"));
+	}
+}
+
 static void
 test_not_text(void)
 {
@@ -251,6 +317,11 @@ main(int argc, char **argv)
 		g_autofree gchar *path =
 			g_strdup_printf("/relay/blocklist/parse/%s", parse_cases[i].name);
 		g_test_add_data_func(path, GUINT_TO_POINTER(i), test_parse);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(json_cases); i++) {
+		g_autofree gchar *path =
+			g_strdup_printf("/relay/blocklist/parse-json/%s", json_cases[i].name);
+		g_test_add_data_func(path, GUINT_TO_POINTER(i), test_parse_json);
 	}
 	g_test_add_func("/relay/blocklist/not-text", test_not_text);
 	g_test_add_func("/relay/blocklist/many-errors", test_many_errors);

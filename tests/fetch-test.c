@@ -196,6 +196,23 @@ remote_cb(SoupServer *server,
 		for (guint i = 0; i < 10000; i++)
 			g_string_append_c(deep, '[');
 		body = g_string_free(deep, FALSE);
+	} else if (g_str_equal(path, "/list.csv")) {
+		/* a document that is not JSON, with an ETag that If-None-Match matches */
+		SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
+		soup_message_headers_replace(
+			soup_server_message_get_response_headers(msg), "ETag", "\"v1\"");
+		if (g_strcmp0(soup_message_headers_get_one(request, "If-None-Match"), "\"v1\"") ==
+		    0) {
+			soup_server_message_set_status(msg, SOUP_STATUS_NOT_MODIFIED, NULL);
+			return;
+		}
+		body = g_strdup_printf("a.example\nAccept: %s\n",
+				       soup_message_headers_get_one(request, "Accept"));
+		soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+		length = strlen(body);
+		soup_server_message_set_response(
+			msg, "text/csv", SOUP_MEMORY_TAKE, g_steal_pointer(&body), length);
+		return;
 	} else if (g_str_equal(path, "/not-json")) {
 		body = g_strdup("<html>hello</html>");
 	} else if (g_str_has_prefix(path, "/redirect/")) {
@@ -513,6 +530,80 @@ test_fetch_redirects(FetchFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(fixture->signed_ok, ==, 3);
 }
 
+static GBytes *
+fetch_bytes(FetchFixture *fixture,
+	    const gchar *path,
+	    const gchar *if_none_match,
+	    gchar **out_content_type,
+	    gchar **out_etag,
+	    gboolean *out_not_modified,
+	    GError **error)
+{
+	g_autofree gchar *url = fixture_url(fixture, path);
+	Waiter waiter = {NULL};
+	GBytes *bytes;
+
+	relay_fetcher_fetch_bytes_async(fixture->fetcher,
+					url,
+					"text/csv, application/json;q=0.9",
+					if_none_match,
+					fixture->signer,
+					NULL,
+					waiter_cb,
+					&waiter);
+	g_assert_true(relay_test_wait_until(NULL, waiter_done, &waiter, 10000));
+	bytes = relay_fetcher_fetch_bytes_finish(fixture->fetcher,
+						 waiter.result,
+						 out_content_type,
+						 out_etag,
+						 out_not_modified,
+						 error);
+	g_object_unref(waiter.result);
+	return bytes;
+}
+
+/* any document: the caller's Accept sent, the GET signed, the type and ETag given back; with
+ * the ETag in If-None-Match a 304 is "not modified"; errors as for JSON */
+static void
+test_fetch_bytes(FetchFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *content_type = NULL;
+	g_autofree gchar *etag = NULL;
+	g_autofree gchar *text = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GBytes) again = NULL;
+	g_autoptr(GBytes) other = NULL;
+	g_autoptr(GBytes) missing = NULL;
+	gboolean not_modified = TRUE;
+
+	bytes = fetch_bytes(
+		fixture, "/list.csv", NULL, &content_type, &etag, &not_modified, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(bytes);
+	text = g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+	g_assert_cmpstr(text, ==, "a.example\nAccept: text/csv, application/json;q=0.9\n");
+	g_assert_cmpstr(content_type, ==, "text/csv");
+	g_assert_cmpstr(etag, ==, "\"v1\"");
+	g_assert_false(not_modified);
+	g_assert_cmpuint(fixture->signed_ok, ==, 1);
+
+	again = fetch_bytes(fixture, "/list.csv", "\"v1\"", NULL, NULL, &not_modified, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(again);
+	g_assert_true(not_modified);
+	g_assert_cmpuint(g_bytes_get_size(again), ==, 0);
+
+	other = fetch_bytes(fixture, "/list.csv", "\"v0\"", NULL, NULL, &not_modified, &error);
+	g_assert_no_error(error);
+	g_assert_false(not_modified);
+	g_assert_cmpuint(g_bytes_get_size(other), >, 0);
+
+	missing = fetch_bytes(fixture, "/nothing", "\"v1\"", NULL, NULL, NULL, &error);
+	g_assert_null(missing);
+	g_assert_error(error, RELAY_FED_ERROR, RELAY_FED_ERROR_NOT_FOUND);
+}
+
 /* without allow-private-addresses, nothing on loopback or a private network is reached */
 static void
 test_fetch_private_refused(FetchFixture *fixture, gconstpointer user_data)
@@ -615,6 +706,7 @@ main(int argc, char **argv)
 	ADD("/relay/fetch/actor-cached", test_actor_cached);
 	ADD("/relay/fetch/errors", test_fetch_errors);
 	ADD("/relay/fetch/redirects", test_fetch_redirects);
+	ADD("/relay/fetch/bytes", test_fetch_bytes);
 	ADD("/relay/fetch/private-refused", test_fetch_private_refused);
 #undef ADD
 	return g_test_run();

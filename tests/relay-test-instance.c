@@ -677,3 +677,48 @@ relay_test_instance_wait_type(RelayTestInstance *self,
 	RelayTestTypeWait wait = {self, type, count};
 	return relay_test_wait_until(NULL, relay_test_instance_has_type, &wait, timeout_ms);
 }
+
+/* a Follow of @object by the instance actor, Mastodon's shape */
+gchar *
+relay_test_instance_follow_json(RelayTestInstance *instance, const gchar *object, gchar **out_id)
+{
+	g_autofree gchar *uuid = g_uuid_string_random();
+	g_autofree gchar *id = g_strdup_printf(
+		"%s/activities/follow-relay/%s", relay_test_instance_get_origin(instance), uuid);
+	g_autofree gchar *actor = relay_test_instance_url(instance, "/actor");
+	gchar *json = g_strdup_printf("{\"@context\":\"https://www.w3.org/ns/activitystreams\","
+				      "\"id\":\"%s\",\"type\":\"Follow\",\"actor\":\"%s\","
+				      "\"object\":\"%s\"}",
+				      id,
+				      actor,
+				      object);
+	if (out_id != NULL)
+		*out_id = g_steal_pointer(&id);
+	return json;
+}
+
+/* a public note by /users/alice, LD-signed (forwarded as is) when @signed_ld */
+gchar *
+relay_test_instance_note_json(RelayTestInstance *instance, const gchar *text, gboolean signed_ld)
+{
+	g_autofree gchar *uuid = g_uuid_string_random();
+	g_autofree gchar *actor = relay_test_instance_url(instance, "/users/alice");
+	g_autofree gchar *note =
+		g_strdup_printf("%s/statuses/%s", relay_test_instance_get_origin(instance), uuid);
+	return g_strdup_printf(
+		"{\"@context\":[\"https://www.w3.org/ns/activitystreams\"],"
+		"\"id\":\"%s/activity\",\"type\":\"Create\",\"actor\":\"%s\",\"to\":[\"%s\"],"
+		"\"object\":{\"id\":\"%s\",\"type\":\"Note\",\"attributedTo\":\"%s\","
+		"\"content\":\"<p>%s</p>\",\"to\":[\"%s\"]}%s}",
+		note,
+		actor,
+		"https://www.w3.org/ns/activitystreams#Public",
+		note,
+		actor,
+		text,
+		"https://www.w3.org/ns/activitystreams#Public",
+		!signed_ld ? ""
+			   : ",\"signature\":{\"type\":\"RsaSignature2017\",\"creator\":\"x#main-"
+			     "key\","
+			     "\"created\":\"2026-11-25T10:00:00Z\",\"signatureValue\":\"AAAA\"}");
+}

@@ -106,6 +106,13 @@ relay_test_instance_wait_type(RelayTestInstance *self,
 			      guint count,
 			      guint timeout_ms);
 
+/* a Follow of @object by /actor (its id in @out_id) */
+gchar *
+relay_test_instance_follow_json(RelayTestInstance *instance, const gchar *object, gchar **out_id);
+/* a public note by /users/alice, LD-signed (forwarded as is) when @signed_ld */
+gchar *
+relay_test_instance_note_json(RelayTestInstance *instance, const gchar *text, gboolean signed_ld);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RelayTestInstance, relay_test_instance_free)
 
 G_END_DECLS

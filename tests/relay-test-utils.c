@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -158,4 +160,11 @@ relay_test_free_port(void)
 	bound = g_socket_get_local_address(socket, &error);
 	g_assert_no_error(error);
 	return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+}
+
+void
+relay_test_assert_contains(const gchar *haystack, const gchar *needle)
+{
+	if (haystack == NULL || strstr(haystack, needle) == NULL)
+		g_error("expected '%s' in:\n%s", needle, haystack != NULL ? haystack : "(null)");
 }

@@ -44,4 +44,8 @@ relay_test_spawn_with(GSubprocessLauncher *launcher, const gchar *const *argv, G
 guint16
 relay_test_free_port(void);
 
+/* fails the test, showing @haystack, when @needle is not in it */
+void
+relay_test_assert_contains(const gchar *haystack, const gchar *needle);
+
 G_END_DECLS

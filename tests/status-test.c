@@ -653,13 +653,6 @@ test_status_api(StatusFixture *fixture, gconstpointer user_data)
 }
 
 static void
-assert_contains(const gchar *haystack, const gchar *needle)
-{
-	if (strstr(haystack, needle) == NULL)
-		g_error("the page lacks '%s'", needle);
-}
-
-static void
 assert_lacks(const gchar *haystack, const gchar *needle)
 {
 	if (strstr(haystack, needle) != NULL)
@@ -681,33 +674,33 @@ assert_page_content(StatusFixture *fixture, const gchar *page)
 	g_autofree gchar *actor_code = g_strdup_printf("<code>%s</code>", fixture->actor);
 
 	/* the node, the networks and their text, escaped */
-	assert_contains(page, fixture->origin);
-	assert_contains(page, "Town &lt;script&gt;alert(1)&lt;/script&gt; &amp; co");
-	assert_contains(page, "Guild of Bakers");
-	assert_contains(page, "No &lt;b&gt;spam&lt;/b&gt;");
-	assert_contains(page, "Be kind, always");
-	assert_contains(page, "admin@town.example");
-	assert_contains(page, "approval");
+	relay_test_assert_contains(page, fixture->origin);
+	relay_test_assert_contains(page, "Town &lt;script&gt;alert(1)&lt;/script&gt; &amp; co");
+	relay_test_assert_contains(page, "Guild of Bakers");
+	relay_test_assert_contains(page, "No &lt;b&gt;spam&lt;/b&gt;");
+	relay_test_assert_contains(page, "Be kind, always");
+	relay_test_assert_contains(page, "admin@town.example");
+	relay_test_assert_contains(page, "approval");
 	/* the members, their software; the pending one is not there */
-	assert_contains(page, relay_test_instance_get_host(fixture->a));
-	assert_contains(page, relay_test_instance_get_host(fixture->b));
-	assert_contains(page, relay_test_instance_get_host(fixture->d));
+	relay_test_assert_contains(page, relay_test_instance_get_host(fixture->a));
+	relay_test_assert_contains(page, relay_test_instance_get_host(fixture->b));
+	relay_test_assert_contains(page, relay_test_instance_get_host(fixture->d));
 	assert_lacks(page, relay_test_instance_get_host(fixture->c));
 	assert_lacks(page, "misskey 2024");
-	assert_contains(page, "mastodon 4.2.1");
-	assert_contains(page, "akkoma 3.10.4");
-	assert_contains(page, "gotosocial 0.17 &lt;script&gt;x&lt;/script&gt;");
+	relay_test_assert_contains(page, "mastodon 4.2.1");
+	relay_test_assert_contains(page, "akkoma 3.10.4");
+	relay_test_assert_contains(page, "gotosocial 0.17 &lt;script&gt;x&lt;/script&gt;");
 	/* how to join, from each family of servers */
-	assert_contains(page, inbox_code);
-	assert_contains(page, guild_inbox_code);
-	assert_contains(page, actor_code);
-	assert_contains(page, pleroma);
-	assert_contains(page, friendica);
-	assert_contains(page, guild_friendica);
-	assert_contains(page, "Mastodon");
-	assert_contains(page, "Misskey");
-	assert_contains(page, "Akkoma");
-	assert_contains(page, "GoToSocial");
+	relay_test_assert_contains(page, inbox_code);
+	relay_test_assert_contains(page, guild_inbox_code);
+	relay_test_assert_contains(page, actor_code);
+	relay_test_assert_contains(page, pleroma);
+	relay_test_assert_contains(page, friendica);
+	relay_test_assert_contains(page, guild_friendica);
+	relay_test_assert_contains(page, "Mastodon");
+	relay_test_assert_contains(page, "Misskey");
+	relay_test_assert_contains(page, "Akkoma");
+	relay_test_assert_contains(page, "GoToSocial");
 	/* nothing hostile became markup: there is no script at all */
 	assert_lacks(page, "<script");
 	assert_lacks(page, "<b>spam");
@@ -725,10 +718,10 @@ test_status_page(StatusFixture *fixture, gconstpointer user_data)
 	g_assert_cmpstr(answer.content_type, ==, "text/html; charset=utf-8");
 	g_assert_true(g_utf8_validate(answer.body, (gssize)answer.length, NULL));
 	g_assert_true(g_str_has_prefix(answer.body, "<!DOCTYPE html>"));
-	assert_contains(answer.body, "<meta name=\"viewport\"");
-	assert_contains(answer.body, "<style>");
+	relay_test_assert_contains(answer.body, "<meta name=\"viewport\"");
+	relay_test_assert_contains(answer.body, "<style>");
 	assert_page_content(fixture, answer.body);
-	assert_contains(answer.body, "<a href=\"mailto:admin@town.example\">");
+	relay_test_assert_contains(answer.body, "<a href=\"mailto:admin@town.example\">");
 	if (g_test_verbose())
 		g_test_message("%s", answer.body);
 
@@ -749,36 +742,12 @@ test_status_page(StatusFixture *fixture, gconstpointer user_data)
 	http_answer_clear(&answer);
 }
 
-/* a signed public note by /users/alice of @instance */
-static gchar *
-create_json(RelayTestInstance *instance, const gchar *text)
-{
-	g_autofree gchar *uuid = g_uuid_string_random();
-	g_autofree gchar *actor = relay_test_instance_url(instance, "/users/alice");
-	g_autofree gchar *note =
-		g_strdup_printf("%s/statuses/%s", relay_test_instance_get_origin(instance), uuid);
-
-	return g_strdup_printf(
-		"{\"@context\":[\"https://www.w3.org/ns/activitystreams\"],"
-		"\"id\":\"%s/activity\",\"type\":\"Create\",\"actor\":\"%s\",\"to\":[\"%s\"],"
-		"\"object\":{\"id\":\"%s\",\"type\":\"Note\",\"attributedTo\":\"%s\","
-		"\"content\":\"<p>%s</p>\",\"to\":[\"%s\"]},"
-		"\"signature\":{\"type\":\"RsaSignature2017\",\"creator\":\"x#main-key\","
-		"\"created\":\"2026-11-25T10:00:00Z\",\"signatureValue\":\"AAAA\"}}",
-		note,
-		actor,
-		PUBLIC,
-		note,
-		actor,
-		text,
-		PUBLIC);
-}
-
 /* a member whose server fails shows as failing, with its deliveries queued */
 static void
 test_status_health(StatusFixture *fixture, gconstpointer user_data)
 {
-	g_autofree gchar *note = create_json(fixture->a, "is anyone there?");
+	g_autofree gchar *note =
+		relay_test_instance_note_json(fixture->a, "is anyone there?", TRUE);
 	g_autoptr(JsonNode) api = NULL;
 	JsonObject *delivery;
 
@@ -977,7 +946,7 @@ test_status_browser(StatusFixture *fixture, gconstpointer user_data)
 	/* the DOM as the browser built it lists the members, their software and how to join */
 	dom = run_chromium(chromium, profile, dump, url);
 	assert_page_content(fixture, dom);
-	assert_contains(dom, "<table class=\"members\">");
+	relay_test_assert_contains(dom, "<table class=\"members\">");
 
 	/* a phone-sized and a desktop-sized screenshot, kept in the build directory for review */
 	for (guint i = 0; i < G_N_ELEMENTS(shots); i++) {

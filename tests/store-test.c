@@ -831,6 +831,183 @@ test_policies(StoreFixture *fixture, gconstpointer user_data)
 			"beta|a.example|block|-\n");
 }
 
+/* block list subscriptions, their lists, and the blocks they keep */
+
+static RelayDomainPolicy *
+test_entry_new(const gchar *domain, const gchar *reason)
+{
+	RelayDomainPolicy *entry = relay_domain_policy_new(NULL, domain, RELAY_POLICY_KIND_BLOCK);
+	entry->reason = g_strdup(reason);
+	entry->created_at_us = NOW_US;
+	return entry;
+}
+
+static gchar *
+test_entries_string(RelayStore *store, const gchar *network)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) entries =
+		relay_store_block_subscription_entries(store, network, NULL, &error);
+	g_autoptr(GString) text = g_string_new(NULL);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(entries);
+	for (guint i = 0; i < entries->len; i++) {
+		const RelayDomainPolicy *entry = g_ptr_array_index(entries, i);
+		g_assert_cmpint(entry->kind, ==, RELAY_POLICY_KIND_BLOCK);
+		g_assert_cmpint(entry->created_at_us, ==, NOW_US);
+		g_string_append_printf(text,
+				       "%s|%s|%s|%s\n",
+				       entry->network,
+				       entry->subscription,
+				       entry->domain,
+				       entry->reason != NULL ? entry->reason : "-");
+	}
+	return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+static void
+test_block_subscriptions(StoreFixture *fixture, gconstpointer user_data)
+{
+	RelayStore *store = fixture->store;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) subscriptions = NULL;
+	g_autoptr(GPtrArray) entries =
+		g_ptr_array_new_with_free_func((GDestroyNotify)relay_domain_policy_free);
+	g_autoptr(RelayBlockSubscription) one = relay_block_subscription_new(
+		"alpha", "https://a.example/blocks", RELAY_BLOCK_MODE_ENFORCE);
+	g_autoptr(RelayBlockSubscription) two = relay_block_subscription_new(
+		"beta", "https://b.example/list.csv", RELAY_BLOCK_MODE_ADVISE);
+	g_autoptr(RelayDomainPolicy) kept = NULL;
+	g_autofree gchar *listed = NULL;
+	const RelayBlockSubscription *got;
+
+	test_put_network(store, "alpha");
+	test_put_network(store, "beta");
+	subscriptions = relay_store_block_subscription_list(store, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(subscriptions->len, ==, 0);
+	g_clear_pointer(&subscriptions, g_ptr_array_unref);
+
+	/* never fetched: no list, count -1 */
+	one->created_at_us = NOW_US;
+	two->created_at_us = NOW_US + 1;
+	g_assert_true(relay_store_block_subscription_put(store, two, NULL, NULL, &error));
+	g_assert_no_error(error);
+	g_ptr_array_add(entries, test_entry_new("spam.example", "spam"));
+	g_ptr_array_add(entries, test_entry_new("abuse.example", NULL));
+	one->etag = g_strdup("\"v1\"");
+	one->checked_at_us = NOW_US + 10;
+	one->fetched_at_us = NOW_US + 10;
+	one->count = 2;
+	g_assert_true(relay_store_block_subscription_put(store, one, entries, NULL, &error));
+	g_assert_no_error(error);
+
+	/* by network and URL, every field back */
+	subscriptions = relay_store_block_subscription_list(store, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(subscriptions->len, ==, 2);
+	got = g_ptr_array_index(subscriptions, 0);
+	g_assert_cmpstr(got->network, ==, "alpha");
+	g_assert_cmpstr(got->url, ==, "https://a.example/blocks");
+	g_assert_cmpint(got->mode, ==, RELAY_BLOCK_MODE_ENFORCE);
+	g_assert_cmpstr(got->etag, ==, "\"v1\"");
+	g_assert_cmpint(got->created_at_us, ==, NOW_US);
+	g_assert_cmpint(got->checked_at_us, ==, NOW_US + 10);
+	g_assert_cmpint(got->fetched_at_us, ==, NOW_US + 10);
+	g_assert_null(got->last_error);
+	g_assert_cmpint(got->count, ==, 2);
+	got = g_ptr_array_index(subscriptions, 1);
+	g_assert_cmpstr(got->network, ==, "beta");
+	g_assert_cmpint(got->mode, ==, RELAY_BLOCK_MODE_ADVISE);
+	g_assert_null(got->etag);
+	g_assert_cmpint(got->checked_at_us, ==, 0);
+	g_assert_cmpint(got->count, ==, -1);
+	g_clear_pointer(&subscriptions, g_ptr_array_unref);
+
+	listed = test_entries_string(store, NULL);
+	g_assert_cmpstr(listed,
+			==,
+			"alpha|https://a.example/blocks|abuse.example|-\n"
+			"alpha|https://a.example/blocks|spam.example|spam\n");
+	g_clear_pointer(&listed, g_free);
+
+	/* a failed fetch records its error and keeps the list (entries NULL) */
+	one->checked_at_us = NOW_US + 20;
+	one->last_error = g_strdup("HTTP 404 Not Found");
+	g_assert_true(relay_store_block_subscription_put(store, one, NULL, NULL, &error));
+	g_assert_no_error(error);
+	listed = test_entries_string(store, "alpha");
+	g_assert_cmpstr(listed,
+			==,
+			"alpha|https://a.example/blocks|abuse.example|-\n"
+			"alpha|https://a.example/blocks|spam.example|spam\n");
+	g_clear_pointer(&listed, g_free);
+	subscriptions = relay_store_block_subscription_list(store, NULL, &error);
+	got = g_ptr_array_index(subscriptions, 0);
+	g_assert_cmpstr(got->last_error, ==, "HTTP 404 Not Found");
+	g_assert_cmpint(got->checked_at_us, ==, NOW_US + 20);
+	g_assert_cmpint(got->fetched_at_us, ==, NOW_US + 10);
+	g_clear_pointer(&subscriptions, g_ptr_array_unref);
+
+	/* a new list replaces the old one; other lists are untouched */
+	g_ptr_array_set_size(entries, 0);
+	g_ptr_array_add(entries, test_entry_new("new.example", "new"));
+	g_assert_true(relay_store_block_subscription_put(store, two, entries, NULL, &error));
+	g_assert_no_error(error);
+	g_ptr_array_set_size(entries, 0);
+	g_ptr_array_add(entries, test_entry_new("spam.example", "still spam"));
+	g_assert_true(relay_store_block_subscription_put(store, one, entries, NULL, &error));
+	g_assert_no_error(error);
+	listed = test_entries_string(store, NULL);
+	g_assert_cmpstr(listed,
+			==,
+			"alpha|https://a.example/blocks|spam.example|still spam\n"
+			"beta|https://b.example/list.csv|new.example|new\n");
+	g_clear_pointer(&listed, g_free);
+	listed = test_entries_string(store, "beta");
+	g_assert_cmpstr(listed, ==, "beta|https://b.example/list.csv|new.example|new\n");
+	g_clear_pointer(&listed, g_free);
+
+	/* a block kept by a subscription says which one */
+	kept = relay_domain_policy_new("alpha", "spam.example", RELAY_POLICY_KIND_BLOCK);
+	kept->subscription = g_strdup("https://a.example/blocks");
+	kept->created_at_us = NOW_US;
+	g_assert_true(relay_store_policy_put(store, kept, NULL, &error));
+	g_assert_no_error(error);
+	{
+		g_autoptr(GPtrArray) policies = relay_store_policy_list(store, NULL, &error);
+		const RelayDomainPolicy *policy;
+		g_assert_no_error(error);
+		g_assert_cmpuint(policies->len, ==, 1);
+		policy = g_ptr_array_index(policies, 0);
+		g_assert_cmpstr(policy->network, ==, "alpha");
+		g_assert_cmpstr(policy->subscription, ==, "https://a.example/blocks");
+		g_assert_null(policy->source);
+	}
+
+	/* remove takes the list with it, and only that one; the blocks stay for the caller */
+	g_assert_true(relay_store_block_subscription_remove(
+		store, "alpha", "https://a.example/blocks", NULL, &error));
+	g_assert_no_error(error);
+	g_assert_false(relay_store_block_subscription_remove(
+		store, "alpha", "https://a.example/blocks", NULL, &error));
+	g_assert_error(error, RELAY_STORE_ERROR, RELAY_STORE_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_false(relay_store_block_subscription_remove(
+		store, "alpha", "https://b.example/list.csv", NULL, &error));
+	g_assert_error(error, RELAY_STORE_ERROR, RELAY_STORE_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	listed = test_entries_string(store, NULL);
+	g_assert_cmpstr(listed, ==, "beta|https://b.example/list.csv|new.example|new\n");
+	g_clear_pointer(&listed, g_free);
+	subscriptions = relay_store_block_subscription_list(store, NULL, &error);
+	g_assert_cmpuint(subscriptions->len, ==, 1);
+	g_clear_pointer(&subscriptions, g_ptr_array_unref);
+	listed = test_policy_list_string(store);
+	g_assert_cmpstr(listed, ==, "alpha|spam.example|block|-\n");
+}
+
 /* actor and key cache */
 
 static void
@@ -2261,6 +2438,8 @@ static const gchar test_sqlite_v1_database[] =
 	"INSERT INTO deliveries VALUES (1, 1, 'https://b.example/inbox', 'b.example', 2,"
 	"  1700000000000000, NULL, 1700000000000000);"
 	"INSERT INTO counters VALUES ('deliveries_total{outcome=\"done\"}', 42);"
+	"INSERT INTO domain_policies VALUES ('', 'spam.example', 0, 'spam', 'import list.csv',"
+	"  1700000000000000);"
 	"PRAGMA user_version = 1;";
 
 /* a database of schema 1 is upgraded in place: members gain their NodeInfo columns */
@@ -2315,6 +2494,26 @@ test_sqlite_upgrade_v1(StoreFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(counters->len, ==, 1);
 	g_assert_cmpint(((RelayCounter *)g_ptr_array_index(counters, 0))->value, ==, 42);
 
+	/* the operator's block stays the operator's (schema 3: no subscription keeps it) */
+	{
+		g_autoptr(GPtrArray) policies =
+			relay_store_policy_list(fixture->store, NULL, &error);
+		const RelayDomainPolicy *policy;
+		g_assert_no_error(error);
+		g_assert_cmpuint(policies->len, ==, 1);
+		policy = g_ptr_array_index(policies, 0);
+		g_assert_null(policy->network);
+		g_assert_cmpstr(policy->domain, ==, "spam.example");
+		g_assert_cmpstr(policy->source, ==, "import list.csv");
+		g_assert_null(policy->subscription);
+	}
+	{
+		g_autoptr(GPtrArray) subscriptions =
+			relay_store_block_subscription_list(fixture->store, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(subscriptions->len, ==, 0);
+	}
+
 	/* the new columns work, and survive a reopen */
 	test_software_put(fixture->store, "a.example", "akkoma", "3.10.2", NOW_US + 9, 1);
 	test_store_close(&fixture->store);
@@ -2363,6 +2562,47 @@ test_sqlite_upgrade_atomic(StoreFixture *fixture, gconstpointer user_data)
 		g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
 		g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 0);
 	}
+}
+
+/* a database a build with schema 4 but not 3 wrote (3 and 4 were made side by side) gets the
+ * tables of 3 when opened, and keeps what it had */
+static void
+test_sqlite_repair_v3(StoreFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) subscriptions = NULL;
+	g_autoptr(GPtrArray) policies = NULL;
+	g_autoptr(RelayBlockSubscription) subscription = relay_block_subscription_new(
+		"alpha", "https://a.example/blocks", RELAY_BLOCK_MODE_ADVISE);
+	g_autoptr(RelayNetworkRecord) network = NULL;
+
+	test_put_network(fixture->store, "alpha");
+	test_put_policy(
+		fixture->store, NULL, "spam.example", RELAY_POLICY_KIND_BLOCK, "spam", NULL);
+	test_store_close(&fixture->store);
+	test_sqlite_exec(fixture->location,
+			 "DROP TABLE block_subscriptions;"
+			 "DROP TABLE block_subscription_entries;"
+			 "ALTER TABLE domain_policies DROP COLUMN subscription;");
+	g_assert_cmpint(
+		test_sqlite_user_version(fixture->location), ==, TEST_SQLITE_SCHEMA_VERSION);
+
+	fixture->store = test_store_open("sqlite", fixture->location);
+	network = relay_store_network_get(fixture->store, "alpha", NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(network);
+	g_assert_true(relay_store_block_subscription_put(
+		fixture->store, subscription, NULL, NULL, &error));
+	g_assert_no_error(error);
+	subscriptions = relay_store_block_subscription_list(fixture->store, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(subscriptions->len, ==, 1);
+	policies = relay_store_policy_list(fixture->store, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(policies->len, ==, 1);
+	g_assert_null(((RelayDomainPolicy *)g_ptr_array_index(policies, 0))->subscription);
+	g_assert_cmpint(
+		test_sqlite_user_version(fixture->location), ==, TEST_SQLITE_SCHEMA_VERSION);
 }
 
 static void
@@ -2684,6 +2924,7 @@ static const struct {
 	{"members", test_members},
 	{"member-software", test_member_software},
 	{"policies", test_policies},
+	{"block-subscriptions", test_block_subscriptions},
 	{"actor-cache", test_actor_cache},
 	{"key-cache", test_key_cache},
 	{"seen", test_seen_set},
@@ -2716,6 +2957,7 @@ static const struct {
 	{"migrations", fixture_setup, test_sqlite_migrations},
 	{"upgrade-v1", fixture_setup_dir, test_sqlite_upgrade_v1},
 	{"upgrade-atomic", fixture_setup_dir, test_sqlite_upgrade_atomic},
+	{"repair-v3", fixture_setup, test_sqlite_repair_v3},
 	{"too-new", fixture_setup, test_sqlite_too_new},
 	{"not-sqlite", fixture_setup_dir, test_sqlite_not_sqlite},
 	{"persist", fixture_setup, test_sqlite_persist},

@@ -37,6 +37,9 @@ typedef enum {
 	RELAY_BENCH_SOURCE_CLIENT,
 } RelayBenchSourceKind;
 
+/* server connections kept alive at most, all listeners */
+#define RELAY_BENCH_KEPT_CONNECTIONS 4096
+
 /* the first member of everything registered with epoll */
 typedef struct {
 	RelayBenchSourceKind kind;
@@ -57,6 +60,7 @@ struct _RelayBenchNet {
 	GPtrArray *dead;      /* (element-type RelayBenchSource): closed, freed after dispatch */
 	guint busy;	      /* dispatching events or releasing: frees wait */
 	guint64 accepted;
+	gboolean accept_warned;
 	guint8 *scratch;
 };
 
@@ -345,7 +349,10 @@ relay_bench_conn_respond(RelayBenchConn *conn,
 	conn->answered = TRUE;
 	if (conn->source.closed)
 		return;
-	if (close)
+	/* a server keeps only so many idle connections: past that it closes each after its answer,
+	 * as real servers do (the relay keeps one to each of 10,000 members otherwise, and the
+	 * listeners and those connections would take every file descriptor of the bench) */
+	if (close || g_hash_table_size(conn->net->conns) > RELAY_BENCH_KEPT_CONNECTIONS)
 		conn->close_after = TRUE;
 	head = g_strdup_printf("HTTP/1.1 %u %s\r\nContent-Length: %" G_GSIZE_FORMAT
 			       "\r\n%s%s%s%s\r\n",
@@ -439,8 +446,11 @@ relay_bench_listener_accept(RelayBenchNet *self, RelayBenchListener *listener)
 		if (fd < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno != EAGAIN && errno != EWOULDBLOCK && !self->accept_warned) {
+				/* once: the listener stays readable, so this comes back at once */
 				g_warning("accept: %s", g_strerror(errno));
+				self->accept_warned = TRUE;
+			}
 			return;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
